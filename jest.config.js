@@ -1,0 +1,14 @@
+// Two projects: fast unit tests beside the code (*.spec.ts), and end-to-end tests against the real app (test/**/*.e2e-spec.ts).
+const moduleNameMapper = {
+  '^@app/(core|media|config|jobs)$': '<rootDir>/libs/$1/src',
+  '^@app/(core|media|config|jobs)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 120000 },
+  ],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
+};

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Checks the system packages the MCU needs (ffmpeg with libx264/libvpx/libopus, redis-server, chromium for browser tests).
+// As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it stops and names what to install.
+// Plain JavaScript with no dependencies: it runs before `npm install` has installed anything.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+
+const has = (cmd) => spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore' }).status === 0;
+const needed = [
+  { bin: 'ffmpeg', pkg: 'ffmpeg', skip: () => Boolean(process.env.FFMPEG_PATH) },
+  { bin: 'ffprobe', pkg: 'ffmpeg', skip: () => false },
+];
+if (process.env.MCU_NEED_CHROMIUM === '1') needed.push({ bin: 'chromium', pkg: 'chromium', skip: () => false });
+
+const missing = [...new Set(needed.filter((n) => !n.skip() && !has(n.bin)).map((n) => n.pkg))];
+if (missing.length === 0) process.exit(0);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const isDebian = fs.existsSync('/etc/debian_version') && has('apt-get');
+if (!isRoot || !isDebian) {
+  console.error(`\n[check-system] missing system packages: ${missing.join(', ')}.`);
+  console.error(`[check-system] install them first, e.g.: sudo apt-get install -y ${missing.join(' ')}\n`);
+  process.exit(1);
+}
+console.log(`[check-system] installing ${missing.join(', ')} with apt-get ...`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+const run = (args) => spawnSync('apt-get', args, { stdio: 'inherit', env }).status === 0;
+if (!run(['update']) || !run(['install', '-y', '--no-install-recommends', ...missing])) {
+  console.error(`[check-system] apt-get could not install: ${missing.join(', ')}`);
+  process.exit(1);
+}
