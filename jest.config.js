@@ -3,7 +3,7 @@ const moduleNameMapper = {
   '^@app/(core|media|config|jobs)$': '<rootDir>/libs/$1/src',
   '^@app/(core|media|config|jobs)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
 module.exports = {
   projects: [

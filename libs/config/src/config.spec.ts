@@ -1,0 +1,69 @@
+import { ConfigError, DEV_API_KEY, loadConfig, parseIceServers } from './config';
+
+describe('loadConfig', () => {
+  it('works with nothing set, using dev credentials', () => {
+    const c = loadConfig({}, '/srv');
+    expect(c).toMatchObject({ port: 3000, host: '0.0.0.0', apiKey: DEV_API_KEY, devCredentials: true, dataDir: '/srv/data' });
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it('reads every documented variable', () => {
+    const c = loadConfig(
+      {
+        PORT: '8080',
+        HOST: '127.0.0.1',
+        MCU_API_KEY: 'prodkey',
+        MCU_API_SECRET: 'a-long-enough-secret',
+        RTC_MIN_PORT: '40000',
+        RTC_MAX_PORT: '40100',
+        PUBLIC_IP: '203.0.113.7',
+        ICE_SERVERS: 'stun:stun.example.com:3478',
+        FFMPEG_PATH: '/opt/ffmpeg',
+        REDIS_URL: 'redis://10.0.0.2:6379',
+        DATA_DIR: '/var/lib/mcu',
+      },
+      '/srv',
+    );
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      apiKey: 'prodkey',
+      devCredentials: false,
+      rtcMinPort: 40000,
+      rtcMaxPort: 40100,
+      publicIp: '203.0.113.7',
+      iceServers: [{ urls: ['stun:stun.example.com:3478'] }],
+      ffmpegPath: '/opt/ffmpeg',
+      redisUrl: 'redis://10.0.0.2:6379',
+      dataDir: '/var/lib/mcu',
+    });
+  });
+
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'abc', MCU_API_KEY: 'k', RTC_MIN_PORT: '50000', RTC_MAX_PORT: '40000', PUBLIC_IP: 'nope', REDIS_URL: 'http://x' });
+      throw new Error('expected ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const msg = (e as Error).message;
+      for (const k of ['PORT', 'MCU_API_SECRET', 'RTC_MAX_PORT', 'PUBLIC_IP', 'REDIS_URL']) expect(msg).toContain(k);
+    }
+  });
+});
+
+describe('parseIceServers', () => {
+  it('parses a URL list with TURN credentials', () => {
+    expect(parseIceServers('stun:s.example:3478, turn:u%40x:p@t.example:3478?transport=udp')).toEqual([
+      { urls: ['stun:s.example:3478'] },
+      { urls: ['turn:t.example:3478?transport=udp'], username: 'u@x', credential: 'p' },
+    ]);
+  });
+  it('parses JSON', () => {
+    expect(parseIceServers('[{"urls":"turn:t:3478","username":"a","credential":"b"}]')).toEqual([
+      { urls: ['turn:t:3478'], username: 'a', credential: 'b' },
+    ]);
+  });
+  it('rejects other schemes', () => {
+    expect(() => parseIceServers('http://evil')).toThrow('not a stun');
+  });
+});

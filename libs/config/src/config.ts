@@ -1,0 +1,146 @@
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+
+/** The only place that reads process.env. Validated once at start-up; defaults make `npm start` work with nothing set. */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  apiKey: string;
+  apiSecret: string;
+  devCredentials: boolean;
+  rtcMinPort?: number;
+  rtcMaxPort?: number;
+  publicIp?: string;
+  iceServers: IceServer[];
+  ffmpegPath?: string;
+  redisUrl?: string;
+  dataDir: string;
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** A publisher whose connection is gone (or who sent nothing) for this long is removed. */
+  publisherTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEV_API_KEY = 'devkey';
+export const DEV_API_SECRET = 'devsecret-change-me';
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+  const problems: string[] = [];
+  const str = (k: string): string | undefined => {
+    const v = env[k];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const port = (k: string, def?: number, min = 0): number | undefined => {
+    const v = str(k);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > 65535) {
+      problems.push(`${k} must be an integer port from ${min} to 65535 (got "${v}")`);
+      return def;
+    }
+    return n;
+  };
+
+  const apiKey = str('MCU_API_KEY');
+  const apiSecret = str('MCU_API_SECRET');
+  if ((apiKey === undefined) !== (apiSecret === undefined)) problems.push('set both MCU_API_KEY and MCU_API_SECRET, or neither');
+  if (apiSecret !== undefined && apiSecret.length < 16) problems.push('MCU_API_SECRET must be at least 16 characters');
+  const devCredentials = apiKey === undefined || apiSecret === undefined;
+
+  const rtcMinPort = port('RTC_MIN_PORT', undefined, 1024);
+  const rtcMaxPort = port('RTC_MAX_PORT', undefined, 1024);
+  if ((rtcMinPort === undefined) !== (rtcMaxPort === undefined)) problems.push('set both RTC_MIN_PORT and RTC_MAX_PORT, or neither');
+  if (rtcMinPort !== undefined && rtcMaxPort !== undefined && rtcMaxPort < rtcMinPort) {
+    problems.push('RTC_MAX_PORT must be >= RTC_MIN_PORT');
+  }
+
+  const publicIp = str('PUBLIC_IP');
+  if (publicIp !== undefined && isIP(publicIp) === 0) problems.push(`PUBLIC_IP must be an IP address (got "${publicIp}")`);
+
+  let iceServers: IceServer[] = [];
+  const ice = str('ICE_SERVERS');
+  if (ice !== undefined) {
+    try {
+      iceServers = parseIceServers(ice);
+    } catch (e) {
+      problems.push(`ICE_SERVERS: ${(e as Error).message}`);
+    }
+  }
+
+  const redisUrl = str('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+
+  const logLevel = (str('LOG_LEVEL') ?? 'log') as AppConfig['logLevel'];
+  if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel)) {
+    problems.push('LOG_LEVEL must be one of error, warn, log, debug, verbose');
+  }
+
+  const timeoutS = str('PUBLISHER_TIMEOUT_SECONDS');
+  const publisherTimeoutMs = timeoutS === undefined ? 5000 : Number(timeoutS) * 1000;
+  if (!(publisherTimeoutMs >= 1000 && publisherTimeoutMs <= 60000)) problems.push('PUBLISHER_TIMEOUT_SECONDS must be from 1 to 60');
+
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    port: port('PORT', 3000) ?? 3000,
+    host: str('HOST') ?? '0.0.0.0',
+    apiKey: apiKey ?? DEV_API_KEY,
+    apiSecret: apiSecret ?? DEV_API_SECRET,
+    devCredentials,
+    ...(rtcMinPort !== undefined ? { rtcMinPort, rtcMaxPort } : {}),
+    ...(publicIp ? { publicIp } : {}),
+    iceServers,
+    ...(str('FFMPEG_PATH') ? { ffmpegPath: str('FFMPEG_PATH') } : {}),
+    ...(redisUrl ? { redisUrl } : {}),
+    dataDir: path.resolve(cwd, str('DATA_DIR') ?? 'data'),
+    logLevel,
+    publisherTimeoutMs,
+  };
+}
+
+/**
+ * ICE_SERVERS: either JSON (`[{"urls":"turn:turn.example.com:3478","username":"u","credential":"p"}]`) or a comma-separated
+ * list of URLs (`stun:stun.example.com:3478,turn:user:pass@turn.example.com:3478`).
+ */
+export function parseIceServers(value: string): IceServer[] {
+  const checkUrl = (u: string): string => {
+    if (!/^(stun|stuns|turn|turns):[^\s]+$/.test(u)) throw new Error(`"${u}" is not a stun:, stuns:, turn: or turns: URL`);
+    return u;
+  };
+  if (value.startsWith('[')) {
+    const parsed: unknown = JSON.parse(value);
+    if (!Array.isArray(parsed)) throw new Error('must be a JSON array');
+    return parsed.map((s: unknown) => {
+      const o = s as { urls?: unknown; username?: unknown; credential?: unknown };
+      const urls = typeof o.urls === 'string' ? [o.urls] : Array.isArray(o.urls) ? o.urls : undefined;
+      if (!urls || urls.length === 0 || !urls.every((u) => typeof u === 'string')) throw new Error('each server needs urls');
+      return {
+        urls: (urls as string[]).map(checkUrl),
+        ...(typeof o.username === 'string' ? { username: o.username } : {}),
+        ...(typeof o.credential === 'string' ? { credential: o.credential } : {}),
+      };
+    });
+  }
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((raw) => {
+      const m = /^(turns?):([^:@]+):([^@]+)@(.+)$/.exec(raw);
+      if (m) return { urls: [checkUrl(`${m[1]}:${m[4]}`)], username: decodeURIComponent(m[2]), credential: decodeURIComponent(m[3]) };
+      return { urls: [checkUrl(raw)] };
+    });
+}

@@ -1,0 +1,90 @@
+/**
+ * Domain errors carry a stable machine-readable `code`; the HTTP and WS filters map codes to status / error frames.
+ * The domain never throws framework exceptions.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'validation_failed'
+  | 'invalid_sdp'
+  | 'codec_unsupported'
+  | 'unauthorized'
+  | 'token_expired'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'invalid_state'
+  | 'destination_error'
+  | 'mixer_exited'
+  | 'internal_error';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(message: string, code: ErrorCode = 'validation_failed') {
+    super(code, message);
+  }
+}
+export class NotFoundError extends DomainError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+export class UnauthorizedError extends DomainError {
+  constructor(message: string, code: 'unauthorized' | 'token_expired' = 'unauthorized') {
+    super(code, message);
+  }
+}
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+export class ConflictError extends DomainError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+export class InvalidStateError extends DomainError {
+  constructor(message: string) {
+    super('invalid_state', message);
+  }
+}
+export class DestinationError extends DomainError {
+  constructor(message: string) {
+    super('destination_error', message);
+  }
+}
+export class MixerExitedError extends DomainError {
+  constructor(message: string) {
+    super('mixer_exited', message);
+  }
+}
+
+/** HTTP status for each domain error code. */
+export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_failed: 400,
+  invalid_sdp: 400,
+  codec_unsupported: 400,
+  unauthorized: 401,
+  token_expired: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  invalid_state: 409,
+  destination_error: 502,
+  mixer_exited: 503,
+  internal_error: 500,
+};

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './layout';
+export * from './token';
+export * from './validation';

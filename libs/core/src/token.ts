@@ -1,0 +1,106 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { UnauthorizedError } from './errors';
+
+/** What a room token grants. Serialized as JWT claims: `room`, `sub` (identity), `name`, `grants`. */
+export interface TokenGrants {
+  room: string;
+  identity: string;
+  displayName?: string;
+  canPublish: boolean;
+  canSubscribe: boolean;
+}
+
+export interface TokenClaims {
+  iss?: string;
+  sub: string;
+  room: string;
+  name?: string;
+  grants: { canPublish: boolean; canSubscribe: boolean };
+  iat: number;
+  exp: number;
+}
+
+const b64url = (buf: Buffer): string => buf.toString('base64url');
+const jsonB64 = (v: unknown): string => b64url(Buffer.from(JSON.stringify(v)));
+
+/** Signs a JWT (HS256) for the grants, valid for ttlSeconds from nowSeconds. */
+export function signRoomToken(
+  grants: TokenGrants,
+  secret: string,
+  opts: { ttlSeconds: number; nowSeconds?: number; issuer?: string },
+): { token: string; claims: TokenClaims } {
+  const iat = Math.floor(opts.nowSeconds ?? Date.now() / 1000);
+  const claims: TokenClaims = {
+    ...(opts.issuer ? { iss: opts.issuer } : {}),
+    sub: grants.identity,
+    room: grants.room,
+    ...(grants.displayName ? { name: grants.displayName } : {}),
+    grants: { canPublish: grants.canPublish, canSubscribe: grants.canSubscribe },
+    iat,
+    exp: iat + opts.ttlSeconds,
+  };
+  const head = jsonB64({ alg: 'HS256', typ: 'JWT' });
+  const body = jsonB64(claims);
+  const sig = b64url(createHmac('sha256', secret).update(`${head}.${body}`).digest());
+  return { token: `${head}.${body}.${sig}`, claims };
+}
+
+/** Verifies signature, algorithm and expiry; returns the grants. Throws UnauthorizedError with a reason. */
+export function verifyRoomToken(token: string, secret: string, nowSeconds = Date.now() / 1000): TokenGrants {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) {
+    throw new UnauthorizedError('token is not a JWT');
+  }
+  const [head, body, sig] = parts;
+  let header: { alg?: unknown };
+  let claims: Partial<TokenClaims>;
+  try {
+    header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    throw new UnauthorizedError('token is not a JWT');
+  }
+  if (header.alg !== 'HS256') throw new UnauthorizedError('token algorithm must be HS256');
+  const expected = createHmac('sha256', secret).update(`${head}.${body}`).digest();
+  const given = Buffer.from(sig, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new UnauthorizedError('token signature is invalid');
+  }
+  if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) {
+    throw new UnauthorizedError('token has expired', 'token_expired');
+  }
+  if (typeof claims.sub !== 'string' || typeof claims.room !== 'string' || typeof claims.grants !== 'object' || !claims.grants) {
+    throw new UnauthorizedError('token is missing room, identity or grants');
+  }
+  return {
+    room: claims.room,
+    identity: claims.sub,
+    ...(typeof claims.name === 'string' ? { displayName: claims.name } : {}),
+    canPublish: claims.grants.canPublish === true,
+    canSubscribe: claims.grants.canSubscribe === true,
+  };
+}
+
+/** Extracts the token from an `Authorization: Bearer …` header. */
+export function bearerToken(header: string | undefined): string {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) throw new UnauthorizedError('missing "Authorization: Bearer <token>" header');
+  return m[1];
+}
+
+/** Parses `Authorization: Basic …` into key and secret, or undefined when absent or malformed. */
+export function parseBasicAuth(header: string | undefined): { key: string; secret: string } | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  return { key: decoded.slice(0, i), secret: decoded.slice(i + 1) };
+}
+
+/** Constant-time string comparison. */
+export function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}

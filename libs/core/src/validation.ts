@@ -1,0 +1,135 @@
+import { ValidationError } from './errors';
+
+/** Pure validators for request bodies. Each returns a normalized value with defaults or throws ValidationError. */
+
+export const ROOM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const IDENTITY_RE = /^[A-Za-z0-9_.@:+-]{1,128}$/;
+export const LAYOUTS = ['grid'] as const;
+export type LayoutName = (typeof LAYOUTS)[number];
+export const VIDEO_CODECS = ['h264', 'vp8'] as const;
+export type VideoCodecName = (typeof VIDEO_CODECS)[number];
+
+export interface RoomOptions {
+  layout: LayoutName;
+  width: number;
+  height: number;
+  fps: number;
+  videoBitrateKbps: number;
+  videoCodec: VideoCodecName;
+  audioBitrateKbps: number;
+}
+
+export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
+  layout: 'grid',
+  width: 1280,
+  height: 720,
+  fps: 30,
+  videoBitrateKbps: 1500,
+  videoCodec: 'h264',
+  audioBitrateKbps: 48,
+};
+
+export interface TokenRequest {
+  identity: string;
+  displayName?: string;
+  canPublish: boolean;
+  canSubscribe: boolean;
+  ttlSeconds: number;
+}
+
+type Body = Record<string, unknown>;
+
+function asObject(body: unknown): Body {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError('request body must be a JSON object', 'bad_request');
+  }
+  return body as Body;
+}
+
+function rejectUnknown(body: Body, allowed: readonly string[]): void {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw new ValidationError(`unknown field(s): ${unknown.join(', ')}; allowed: ${allowed.join(', ')}`);
+}
+
+function int(body: Body, key: string, def: number, min: number, max: number, opts: { even?: boolean } = {}): number {
+  const v = body[key];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ValidationError(`${key} must be an integer from ${min} to ${max}`);
+  }
+  if (opts.even && v % 2 !== 0) throw new ValidationError(`${key} must be even`);
+  return v;
+}
+
+function bool(body: Body, key: string, def: boolean): boolean {
+  const v = body[key];
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') throw new ValidationError(`${key} must be true or false`);
+  return v;
+}
+
+function oneOf<T extends string>(body: Body, key: string, values: readonly T[], def: T): T {
+  const v = body[key];
+  if (v === undefined) return def;
+  if (typeof v !== 'string' || !values.includes(v as T)) {
+    throw new ValidationError(`${key} must be one of: ${values.join(', ')}`);
+  }
+  return v as T;
+}
+
+export function validateRoomName(name: unknown): string {
+  if (typeof name !== 'string' || !ROOM_NAME_RE.test(name)) {
+    throw new ValidationError(
+      'room name must be 1-64 characters of letters, digits, "_", "-" or ".", starting with a letter or digit',
+    );
+  }
+  return name;
+}
+
+export function validateIdentity(identity: unknown): string {
+  if (typeof identity !== 'string' || !IDENTITY_RE.test(identity)) {
+    throw new ValidationError('identity must be 1-128 characters of letters, digits or _ . @ : + -');
+  }
+  return identity;
+}
+
+export function validateCreateRoom(raw: unknown): { name: string; options: RoomOptions } {
+  const body = asObject(raw);
+  rejectUnknown(body, ['name', 'layout', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps']);
+  const name = validateRoomName(body.name);
+  return { name, options: validateRoomOptions(body) };
+}
+
+export function validateRoomOptions(body: Body): RoomOptions {
+  const d = DEFAULT_ROOM_OPTIONS;
+  return {
+    layout: oneOf(body, 'layout', LAYOUTS, d.layout),
+    width: int(body, 'width', d.width, 160, 3840, { even: true }),
+    height: int(body, 'height', d.height, 120, 2160, { even: true }),
+    fps: int(body, 'fps', d.fps, 5, 60),
+    videoBitrateKbps: int(body, 'videoBitrateKbps', d.videoBitrateKbps, 100, 20000),
+    videoCodec: oneOf(body, 'videoCodec', VIDEO_CODECS, d.videoCodec),
+    audioBitrateKbps: int(body, 'audioBitrateKbps', d.audioBitrateKbps, 16, 256),
+  };
+}
+
+export function validateTokenRequest(raw: unknown): TokenRequest {
+  const body = asObject(raw);
+  rejectUnknown(body, ['identity', 'displayName', 'canPublish', 'canSubscribe', 'ttlSeconds']);
+  const identity = validateIdentity(body.identity);
+  let displayName: string | undefined;
+  if (body.displayName !== undefined) {
+    // eslint-disable-next-line no-control-regex
+    if (typeof body.displayName !== 'string' || body.displayName.length > 128 || /[\u0000-\u001f\u007f]/.test(body.displayName)) {
+      throw new ValidationError('displayName must be a string of at most 128 printable characters');
+    }
+    displayName = body.displayName;
+  }
+  return {
+    identity,
+    ...(displayName !== undefined ? { displayName } : {}),
+    canPublish: bool(body, 'canPublish', true),
+    canSubscribe: bool(body, 'canSubscribe', true),
+    ttlSeconds: int(body, 'ttlSeconds', 3600, 10, 7 * 24 * 3600),
+  };
+}

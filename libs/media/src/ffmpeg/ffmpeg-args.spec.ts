@@ -1,0 +1,55 @@
+import { decoderArgs, encoderArgs, ffColor, h264Level } from './ffmpeg-args';
+
+describe('decoderArgs', () => {
+  it('decodes VP8 from IVF on stdin into a letterboxed raw tile on stdout', () => {
+    const a = decoderArgs({ codec: 'vp8', tileWidth: 640, tileHeight: 360, padColor: [16, 16, 16] });
+    expect(a.slice(a.indexOf('-f'), a.indexOf('-f') + 2)).toEqual(['-f', 'ivf']);
+    expect(a).toContain('pipe:0');
+    expect(a[a.length - 1]).toBe('pipe:1');
+    const vf = a[a.indexOf('-vf') + 1];
+    expect(vf).toContain('scale=640:360:force_original_aspect_ratio=decrease');
+    expect(vf).toContain('pad=640:360:(ow-iw)/2:(oh-ih)/2:color=0x101010');
+    expect(a).toEqual(expect.arrayContaining(['-fps_mode', 'passthrough', '-pix_fmt', 'yuv420p']));
+  });
+  it('uses the raw H.264 demuxer for H.264', () => {
+    const a = decoderArgs({ codec: 'h264', tileWidth: 320, tileHeight: 240, padColor: [0, 0, 0] });
+    expect(a[a.indexOf('-i') - 1]).toBe('h264');
+  });
+  it('refuses odd tile sizes', () => {
+    expect(() => decoderArgs({ codec: 'vp8', tileWidth: 641, tileHeight: 360, padColor: [0, 0, 0] })).toThrow(RangeError);
+  });
+  it('is an argument array without shell syntax', () => {
+    for (const arg of decoderArgs({ codec: 'vp8', tileWidth: 2, tileHeight: 2, padColor: [0, 0, 0] })) {
+      expect(arg).not.toMatch(/[;&|`$]/);
+    }
+  });
+});
+
+describe('encoderArgs', () => {
+  const common = { width: 1280, height: 720, fps: 30, bitrateKbps: 1500, gop: 30, rtpPort: 40000, payloadType: 102, ssrc: 1234 };
+  it('encodes H.264 constrained baseline, low latency, CBR, fixed GOP, to loopback RTP', () => {
+    const a = encoderArgs({ codec: 'h264', ...common });
+    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-tune', 'zerolatency', '-profile:v', 'baseline', '-bf', '0']));
+    expect(a).toEqual(expect.arrayContaining(['-s', '1280x720', '-r', '30', '-b:v', '1500k', '-maxrate', '1500k', '-g', '30']));
+    expect(a).toEqual(expect.arrayContaining(['-level:v', '3.1', '-payload_type', '102', '-ssrc', '1234']));
+    expect(a[a.length - 1]).toBe('rtp://127.0.0.1:40000?pkt_size=1200');
+  });
+  it('encodes VP8 in real time on one thread', () => {
+    const a = encoderArgs({ codec: 'vp8', ...common, bitrateKbps: 800 });
+    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libvpx', '-deadline', 'realtime', '-threads', '1', '-b:v', '800k']));
+    expect(a).not.toContain('libx264');
+  });
+});
+
+describe('helpers', () => {
+  it('ffColor formats and clamps', () => {
+    expect(ffColor([255, 0, 16])).toBe('0xff0010');
+    expect(ffColor([300, -5, 1.6])).toBe('0xff0002');
+  });
+  it('h264Level picks the smallest fitting level', () => {
+    expect(h264Level(640, 360, 30)).toBe('3.0');
+    expect(h264Level(1280, 720, 30)).toBe('3.1');
+    expect(h264Level(1280, 720, 60)).toBe('3.2');
+    expect(h264Level(1920, 1080, 30)).toBe('4.0');
+  });
+});

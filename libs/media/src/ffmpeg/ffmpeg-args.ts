@@ -1,0 +1,129 @@
+/**
+ * Pure builders of ffmpeg argument arrays (never a shell string). Each process of the mixer gets its arguments here,
+ * so what runs is unit-tested and visible in one place.
+ */
+export type InputVideoCodec = 'vp8' | 'h264';
+export type OutputVideoCodec = 'h264' | 'vp8';
+
+const base = (loglevel = 'error'): string[] => ['-hide_banner', '-nostats', '-loglevel', loglevel];
+
+/** RGB (0-255) as ffmpeg colour syntax 0xRRGGBB. */
+export const ffColor = ([r, g, b]: readonly [number, number, number]): string =>
+  `0x${[r, g, b].map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0')).join('')}`;
+
+export interface DecoderArgsOptions {
+  codec: InputVideoCodec;
+  tileWidth: number;
+  tileHeight: number;
+  /** Colour of the letterbox bars. */
+  padColor: readonly [number, number, number];
+}
+
+/**
+ * One participant's decoder: encoded frames on stdin (IVF for VP8, Annex-B for H.264), raw yuv420p frames of exactly
+ * tileWidth×tileHeight on stdout, letterboxed, one output frame per input frame (no frame-rate conversion: the compositor's
+ * clock decides what is shown).
+ */
+export function decoderArgs(o: DecoderArgsOptions): string[] {
+  const { tileWidth: w, tileHeight: h } = o;
+  if (w % 2 || h % 2 || w < 2 || h < 2) throw new RangeError(`tile size must be even and positive, got ${w}x${h}`);
+  const demux = o.codec === 'vp8' ? ['-f', 'ivf'] : ['-f', 'h264'];
+  return [
+    ...base(),
+    '-threads', '1',
+    '-flags', 'low_delay',
+    '-probesize', '32',
+    '-analyzeduration', '0',
+    ...demux,
+    '-i', 'pipe:0',
+    '-an',
+    '-vf',
+    `scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bilinear,` +
+      `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${ffColor(o.padColor)},format=yuv420p`,
+    '-fps_mode', 'passthrough',
+    '-f', 'rawvideo',
+    '-pix_fmt', 'yuv420p',
+    'pipe:1',
+  ];
+}
+
+export interface EncoderArgsOptions {
+  codec: OutputVideoCodec;
+  width: number;
+  height: number;
+  fps: number;
+  bitrateKbps: number;
+  /** Keyframe interval in frames (a new subscriber waits at most this long for a picture). */
+  gop: number;
+  rtpPort: number;
+  payloadType: number;
+  ssrc: number;
+}
+
+/** The room's single video encoder: raw yuv420p canvas frames on stdin, RTP to a loopback UDP port we read. */
+export function encoderArgs(o: EncoderArgsOptions): string[] {
+  const kbps = o.bitrateKbps;
+  const codecArgs =
+    o.codec === 'h264'
+      ? [
+          '-c:v', 'libx264',
+          '-preset', 'ultrafast',
+          '-tune', 'zerolatency',
+          '-profile:v', 'baseline',
+          '-level:v', h264Level(o.width, o.height, o.fps),
+          '-pix_fmt', 'yuv420p',
+          '-b:v', `${kbps}k`,
+          '-maxrate', `${kbps}k`,
+          '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`,
+          '-x264-params', `nal-hrd=cbr:force-cfr=1:keyint=${o.gop}:min-keyint=${o.gop}:scenecut=0:repeat-headers=1`,
+          '-bf', '0',
+        ]
+      : [
+          '-c:v', 'libvpx',
+          '-deadline', 'realtime',
+          '-cpu-used', '8',
+          '-threads', '1',
+          '-lag-in-frames', '0',
+          '-error-resilient', '1',
+          '-auto-alt-ref', '0',
+          '-b:v', `${kbps}k`,
+          '-minrate', `${kbps}k`,
+          '-maxrate', `${kbps}k`,
+          '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`,
+          '-undershoot-pct', '95',
+          '-keyint_min', String(o.gop),
+        ];
+  return [
+    ...base('warning'),
+    '-f', 'rawvideo',
+    '-pix_fmt', 'yuv420p',
+    '-s', `${o.width}x${o.height}`,
+    '-r', String(o.fps),
+    '-probesize', '32',
+    '-analyzeduration', '0',
+    '-i', 'pipe:0',
+    '-an',
+    ...codecArgs,
+    '-g', String(o.gop),
+    '-f', 'rtp',
+    '-payload_type', String(o.payloadType),
+    '-ssrc', String(o.ssrc),
+    `rtp://127.0.0.1:${o.rtpPort}?pkt_size=1200`,
+  ];
+}
+
+/** Smallest H.264 level that fits width×height at fps (by macroblocks per frame and per second). */
+export function h264Level(width: number, height: number, fps: number): string {
+  const mbs = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const levels: Array<[string, number, number]> = [
+    ['3.0', 1620, 40500],
+    ['3.1', 3600, 108000],
+    ['3.2', 5120, 216000],
+    ['4.0', 8192, 245760],
+    ['4.2', 8704, 522240],
+    ['5.1', 36864, 983040],
+    ['5.2', 36864, 2073600],
+  ];
+  for (const [name, maxFs, maxMbps] of levels) if (mbs <= maxFs && mbs * fps <= maxMbps) return name;
+  return '5.2';
+}

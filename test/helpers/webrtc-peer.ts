@@ -1,0 +1,179 @@
+/**
+ * Shared plumbing for the WHIP publisher and the WHEP subscriber helpers: werift peer configuration, codecs,
+ * non-trickle WHIP/WHEP signalling over node:http (no keep-alive, so jest exits cleanly) and state waits.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  useNACK,
+  usePLI,
+  useREMB,
+  type RTCPeerConnectionConfig,
+} from 'werift';
+
+export const H264_FMTP = 'packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1';
+
+export function vp8Codec(payloadType = 96): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({
+    mimeType: 'video/VP8',
+    clockRate: 90000,
+    payloadType,
+    rtcpFeedback: [useNACK(), usePLI(), useREMB()],
+  });
+}
+
+export function h264Codec(payloadType = 102): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    payloadType,
+    parameters: H264_FMTP,
+    rtcpFeedback: [useNACK(), usePLI(), useREMB()],
+  });
+}
+
+export function opusCodec(payloadType = 111): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType });
+}
+
+/** Options shared by the helpers' peers. */
+export interface PeerNetworkOptions {
+  /** Extra host addresses for ICE (default ['127.0.0.1'] so loopback candidates exist). */
+  iceAdditionalHostAddresses?: string[];
+  /** ms to wait for the connection (default 15000). */
+  connectTimeoutMs?: number;
+}
+
+export function createPeer(
+  codecs: { video?: RTCRtpCodecParameters[]; audio?: RTCRtpCodecParameters[] },
+  net: PeerNetworkOptions = {},
+): RTCPeerConnection {
+  const config: RTCPeerConnectionConfig = {
+    iceServers: [],
+    iceAdditionalHostAddresses: net.iceAdditionalHostAddresses ?? ['127.0.0.1'],
+    iceUseIpv6: false,
+    codecs,
+  };
+  return new RTCPeerConnection(config);
+}
+
+export async function waitIceGatheringComplete(pc: RTCPeerConnection, timeoutMs = 5000): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return;
+  await pc.iceGatheringStateChange.watch((s) => s === 'complete', timeoutMs);
+}
+
+/**
+ * Resolves when the peer is `connected` (ICE + DTLS), rejects when it fails, closes or times out.
+ * The returned promise never causes an unhandled rejection by itself.
+ */
+export function whenConnected(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  const p = new Promise<void>((resolve, reject) => {
+    if (pc.connectionState === 'connected') return resolve();
+    const timer = setTimeout(() => {
+      sub.unSubscribe();
+      reject(new Error(`peer not connected after ${timeoutMs} ms (state ${pc.connectionState})`));
+    }, timeoutMs);
+    const sub = pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') {
+        clearTimeout(timer);
+        sub.unSubscribe();
+        resolve();
+      } else if (state === 'failed' || state === 'closed') {
+        clearTimeout(timer);
+        sub.unSubscribe();
+        reject(new Error(`peer connection ${state} before connecting`));
+      }
+    });
+  });
+  p.catch(() => undefined);
+  return p;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP(S) request without keep-alive. */
+export function httpRequest(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+  body?: string,
+  timeoutMs = 10000,
+): Promise<HttpResult> {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise<HttpResult>((resolve, reject) => {
+    const req = mod.request(
+      u,
+      {
+        method,
+        agent: false,
+        headers: {
+          ...headers,
+          Connection: 'close',
+          ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no response after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Non-trickle WHIP/WHEP exchange: create the offer, wait for ICE gathering to complete, POST it, apply the answer.
+ * Returns the absolute resource URL (the Location header resolved against `endpoint`).
+ */
+export async function signal(pc: RTCPeerConnection, endpoint: string, token: string): Promise<string> {
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  await waitIceGatheringComplete(pc);
+  const sdp = pc.localDescription?.sdp;
+  if (!sdp) throw new Error('no local description after gathering');
+  const res = await httpRequest(
+    'POST',
+    endpoint,
+    { Authorization: `Bearer ${token}`, 'Content-Type': 'application/sdp', Accept: 'application/sdp' },
+    sdp,
+  );
+  if (res.status !== 201) {
+    throw new Error(`POST ${endpoint} answered ${res.status} (expected 201): ${res.body.slice(0, 500)}`);
+  }
+  const location = res.headers.location;
+  if (!location) throw new Error(`POST ${endpoint} answered 201 without a Location header`);
+  if (!res.body.startsWith('v=0')) throw new Error(`POST ${endpoint} answered 201 without an SDP body: ${res.body}`);
+  await pc.setRemoteDescription({ type: 'answer', sdp: res.body });
+  return new URL(location, endpoint).toString();
+}
+
+/** DELETE the WHIP/WHEP resource; returns the status (does not throw on 4xx/5xx, only on network errors). */
+export async function deleteResource(resourceUrl: string, token: string): Promise<number> {
+  const res = await httpRequest('DELETE', resourceUrl, { Authorization: `Bearer ${token}` });
+  return res.status;
+}
+
+/**
+ * Silence a peer as if its network vanished: close the ICE sockets first (so nothing, not even a STUN
+ * consent reply, leaves any more), then release werift's state. werift sends no DTLS close_notify nor RTCP BYE.
+ */
+export async function dropPeerSilently(pc: RTCPeerConnection): Promise<void> {
+  for (const t of pc.iceTransports) {
+    await t.connection.close().catch(() => undefined);
+  }
+  await pc.close().catch(() => undefined);
+}
