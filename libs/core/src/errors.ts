@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'conflict'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'method_not_allowed'
   | 'invalid_state'
   | 'destination_error'
   | 'mixer_exited'
@@ -83,6 +84,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   conflict: 409,
   unsupported_media_type: 415,
   payload_too_large: 413,
+  method_not_allowed: 405,
   invalid_state: 409,
   destination_error: 502,
   mixer_exited: 503,

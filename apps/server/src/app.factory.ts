@@ -1,0 +1,22 @@
+import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { AppConfig } from '@app/config';
+import type { FfmpegInfo } from '@app/media';
+import { AppModule } from './app.module';
+import { installBodyParsing } from './http/body-parsing';
+import { DomainErrorFilter } from './http/domain-error.filter';
+
+const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Builds the configured Nest application (not yet listening). Used by main.ts and by the end-to-end tests. */
+export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.register(config, ffmpeg), {
+    bodyParser: false,
+    logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+  });
+  installBodyParsing(app);
+  app.useGlobalFilters(new DomainErrorFilter());
+  app.enableShutdownHooks();
+  app.enableCors({ exposedHeaders: ['Location', 'Link'] });
+  return app;
+}

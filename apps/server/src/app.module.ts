@@ -1,0 +1,52 @@
+import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { AppConfig } from '@app/config';
+import { type FfmpegInfo, RoomManager } from '@app/media';
+import { HealthController } from './health/health.controller';
+import { RoomsController } from './rooms/rooms.controller';
+import { APP_CONFIG, FFMPEG_INFO } from './tokens';
+import { SessionsService } from './webrtc/sessions.service';
+import { WhepController, WhipController } from './webrtc/whip.controller';
+
+export const MAX_PUBLISHERS_PER_ROOM = 25;
+
+@Module({})
+export class AppModule implements OnApplicationShutdown {
+  constructor(@Inject(RoomManager) private readonly rooms: RoomManager) {}
+
+  static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController, RoomsController, WhipController, WhepController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: FFMPEG_INFO, useValue: ffmpeg },
+        {
+          provide: RoomManager,
+          useFactory: () => {
+            const logger = new Logger('Rooms');
+            return new RoomManager({
+              ffmpegPath: ffmpeg.path,
+              network: {
+                ...(config.rtcMinPort !== undefined && config.rtcMaxPort !== undefined ? { portRange: [config.rtcMinPort, config.rtcMaxPort] as [number, number] } : {}),
+                ...(config.publicIp ? { publicIp: config.publicIp } : {}),
+              },
+              publisherTimeoutMs: config.publisherTimeoutMs,
+              maxPublishers: MAX_PUBLISHERS_PER_ROOM,
+              logger: {
+                log: (m) => logger.log(m),
+                warn: (m) => logger.warn(m),
+                error: (m) => logger.error(m),
+                debug: (m) => logger.debug(m),
+              },
+            });
+          },
+        },
+        SessionsService,
+      ],
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.rooms.close();
+  }
+}

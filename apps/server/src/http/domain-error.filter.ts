@@ -1,0 +1,32 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { DomainError } from '@app/core';
+import type { Request, Response } from 'express';
+import { classifyHttpError, errorBody, statusOf } from './error-body';
+
+/** Maps domain errors (by code) and framework exceptions to `{error: {code, message}}` with the right status. */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    let status = 500;
+    let body = errorBody('internal_error', 'internal server error');
+    if (exception instanceof DomainError) {
+      status = statusOf(exception.code);
+      body = errorBody(exception.code, exception.message);
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const r = exception.getResponse();
+      const message = typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? exception.message);
+      body = errorBody(classifyHttpError(status), Array.isArray(message) ? message.join('; ') : message);
+    } else {
+      this.logger.error(`${req.method} ${req.originalUrl}: ${(exception as Error)?.stack ?? String(exception)}`);
+    }
+    if (status >= 400 && status < 500) this.logger.log(`${req.method} ${req.originalUrl} → ${status} ${body.error.code}: ${body.error.message}`);
+    if (res.headersSent) return;
+    res.status(status).json(body);
+  }
+}

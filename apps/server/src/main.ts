@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from '@app/config';
+import { FfmpegNotUsableError, locateFfmpeg } from '@app/media';
+import { createApp } from './app.factory';
+
+async function main(): Promise<void> {
+  const logger = new Logger('Main');
+  let config;
+  let ffmpeg;
+  try {
+    config = loadConfig();
+    ffmpeg = locateFfmpeg(config.ffmpegPath);
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof FfmpegNotUsableError) {
+      console.error(`\n${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const app = await createApp(config, ffmpeg);
+  await app.listen(config.port, config.host);
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${config.port}`;
+  logger.log(`ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path})`);
+  logger.log(`MCU listening on ${url}  (API under ${url}/v1, health ${url}/healthz)`);
+  if (config.devCredentials) {
+    logger.warn(
+      `MCU_API_KEY/MCU_API_SECRET are not set: using DEV credentials key="${config.apiKey}" secret="${config.apiSecret}". ` +
+        'Set both before exposing this server.',
+    );
+    logger.log(`try: curl -u ${config.apiKey}:${config.apiSecret} -X POST ${url}/v1/rooms/demo/tokens -H 'Content-Type: application/json' -d '{"identity":"alice"}'`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+import type { Room } from '@app/media';
+
+/** JSON shape of a room in API responses. */
+export function roomView(room: Room, detailed = false): Record<string, unknown> {
+  const { publishers, subscribers } = room.counts;
+  return {
+    name: room.name,
+    ...room.options,
+    createdAt: room.createdAt.toISOString(),
+    numPublishers: publishers,
+    numSubscribers: subscribers,
+    ...(detailed ? { participants: room.participants(), mixer: room.mixerState() } : {}),
+  };
+}

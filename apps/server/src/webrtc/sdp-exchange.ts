@@ -1,0 +1,60 @@
+import { ForbiddenError, NotFoundError, type TokenGrants, UnauthorizedError, ValidationError, bearerToken, DomainError, verifyRoomToken } from '@app/core';
+import type { AppConfig } from '@app/config';
+import type { Request, Response } from 'express';
+import { isAdmin } from '../http/admin-auth.guard';
+
+/** Shared checks of WHIP/WHEP requests (content type, body, token, grants) and the 201 response shape. */
+export function sdpOfferFrom(req: Request): string {
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/sdp') {
+    throw new DomainError('unsupported_media_type', `Content-Type must be application/sdp (got "${type || 'none'}")`);
+  }
+  const body: unknown = req.body;
+  if (typeof body !== 'string' || body.trim() === '') throw new ValidationError('request body must be an SDP offer', 'invalid_sdp');
+  return body;
+}
+
+export function grantsFor(req: Request, room: string, secret: string, need: 'canPublish' | 'canSubscribe'): TokenGrants {
+  const grants = verifyRoomToken(bearerToken(req.headers.authorization), secret);
+  if (grants.room !== room) throw new ForbiddenError(`token is for room "${grants.room}", not "${room}"`);
+  if (!grants[need]) throw new ForbiddenError(`token does not grant ${need === 'canPublish' ? 'publishing' : 'subscribing'}`);
+  return grants;
+}
+
+/** DELETE of a session: the same token's identity, or admin credentials. */
+export function authorizeLeave(req: Request, room: string, identity: string, config: AppConfig): void {
+  if (isAdmin(req, config)) return;
+  if (!req.headers.authorization) throw new UnauthorizedError('missing "Authorization: Bearer <token>" header');
+  const grants = verifyRoomToken(bearerToken(req.headers.authorization), config.apiSecret);
+  if (grants.room !== room || grants.identity !== identity) throw new ForbiddenError('token does not own this session');
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export function resourceId(id: string): string {
+  if (!UUID_RE.test(id)) throw new NotFoundError('no such session');
+  return id;
+}
+
+/** RFC 9725 §4.6: advertise the ICE servers clients should use. */
+export function iceLinkHeaders(config: AppConfig): string[] {
+  const links: string[] = [];
+  for (const s of config.iceServers) {
+    for (const url of s.urls) {
+      const q = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
+      let link = `<${url}>; rel="ice-server"`;
+      if (s.username) link += `; username=${q(s.username)}`;
+      if (s.credential) link += `; credential=${q(s.credential)}; credential-type="password"`;
+      links.push(link);
+    }
+  }
+  return links;
+}
+
+export function sendAnswer(res: Response, location: string, answer: string, config: AppConfig): void {
+  res.status(201);
+  res.setHeader('Location', location);
+  res.setHeader('Content-Type', 'application/sdp');
+  const links = iceLinkHeaders(config);
+  if (links.length) res.setHeader('Link', links);
+  res.send(answer);
+}

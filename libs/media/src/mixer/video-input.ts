@@ -1,0 +1,157 @@
+import type { Readable } from 'node:stream';
+import { decoderArgs, type InputVideoCodec } from '../ffmpeg/ffmpeg-args';
+import { SupervisedProcess } from '../ffmpeg/supervised-process';
+import { ivfFileHeader, ivfFrameHeader } from '../rtp/ivf';
+import type { Logger } from '../logger';
+import { YuvCanvas } from './yuv-canvas';
+
+export interface EncodedFrame {
+  data: Buffer;
+  isKeyframe: boolean;
+  /** RTP timestamp (90 kHz). */
+  timestamp: number;
+}
+
+const MAX_GOP_FRAMES = 600;
+const MAX_GOP_BYTES = 16 * 1024 * 1024;
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+/**
+ * One publisher's video into the mix: encoded frames in, the latest decoded tile-sized yuv420p frame out.
+ * Owns a small ffmpeg decoder. A resize (layout change) restarts the decoder and replays the frames since the last
+ * keyframe, so the tile reappears at its new size at once instead of waiting for the publisher's next keyframe.
+ */
+export class VideoInput {
+  private readonly proc: SupervisedProcess;
+  private gop: EncodedFrame[] = [];
+  private gopBytes = 0;
+  private started = false; // the current decoder has been fed from a keyframe
+  private tileW: number;
+  private tileH: number;
+  private latest?: { data: Buffer; w: number; h: number; at: number };
+  private pending?: Buffer;
+  private pendingFill = 0;
+  framesDecoded = 0;
+  framesIn = 0;
+  lastFrameAt = 0;
+
+  constructor(
+    readonly id: string,
+    private readonly codec: InputVideoCodec,
+    ffmpegPath: string,
+    tile: { w: number; h: number },
+    private readonly padColor: readonly [number, number, number],
+    private readonly requestKeyframe: () => void,
+    private readonly logger?: Logger,
+  ) {
+    this.tileW = tile.w;
+    this.tileH = tile.h;
+    this.proc = new SupervisedProcess({
+      name: `decoder ${id}`,
+      command: ffmpegPath,
+      args: () => decoderArgs({ codec: this.codec, tileWidth: this.tileW, tileHeight: this.tileH, padColor: this.padColor }),
+      logger,
+      minBackoffMs: 200,
+      maxBackoffMs: 5000,
+    });
+    this.proc.on('spawn', (child) => this.onSpawn(child.stdout));
+    this.proc.start();
+  }
+
+  get size(): { w: number; h: number } {
+    return { w: this.tileW, h: this.tileH };
+  }
+
+  get restarts(): number {
+    return this.proc.restarts;
+  }
+
+  /** The latest decoded frame if it has the current tile size. */
+  frame(): Buffer | undefined {
+    const l = this.latest;
+    return l && l.w === this.tileW && l.h === this.tileH ? l.data : undefined;
+  }
+
+  resize(w: number, h: number): void {
+    if (w === this.tileW && h === this.tileH) return;
+    this.tileW = w;
+    this.tileH = h;
+    this.proc.restartNow();
+  }
+
+  push(frame: EncodedFrame): void {
+    this.framesIn++;
+    if (frame.isKeyframe) {
+      this.gop = [];
+      this.gopBytes = 0;
+    }
+    if (this.gop.length < MAX_GOP_FRAMES && this.gopBytes + frame.data.length < MAX_GOP_BYTES && (frame.isKeyframe || this.gop.length > 0)) {
+      this.gop.push(frame);
+      this.gopBytes += frame.data.length;
+    } else if (!frame.isKeyframe) {
+      this.gop = []; // too long to replay: a restart will ask for a keyframe instead
+      this.gopBytes = 0;
+    }
+    if (!this.started) {
+      if (!frame.isKeyframe) return;
+      this.started = true;
+    }
+    this.write(frame);
+  }
+
+  private write(frame: EncodedFrame): void {
+    const stdin = this.proc.stdin;
+    if (!stdin || !this.proc.running) return;
+    if (stdin.writableLength > MAX_PENDING_BYTES) {
+      this.logger?.warn(`[decoder ${this.id}] decoder is ${stdin.writableLength} bytes behind; restarting it`);
+      this.proc.restartNow();
+      return;
+    }
+    if (this.codec === 'vp8') stdin.write(ivfFrameHeader(frame.data.length, frame.timestamp));
+    stdin.write(frame.data);
+  }
+
+  private onSpawn(stdout: Readable): void {
+    this.started = false;
+    this.pending = undefined;
+    this.pendingFill = 0;
+    const w = this.tileW;
+    const h = this.tileH;
+    const frameSize = YuvCanvas.frameSize(w, h);
+    stdout.on('data', (chunk: Buffer) => {
+      let off = 0;
+      while (off < chunk.length) {
+        if (!this.pending) {
+          this.pending = Buffer.allocUnsafe(frameSize);
+          this.pendingFill = 0;
+        }
+        const n = Math.min(frameSize - this.pendingFill, chunk.length - off);
+        chunk.copy(this.pending, this.pendingFill, off, off + n);
+        this.pendingFill += n;
+        off += n;
+        if (this.pendingFill === frameSize) {
+          if (w === this.tileW && h === this.tileH) {
+            this.latest = { data: this.pending, w, h, at: Date.now() };
+            this.framesDecoded++;
+            this.lastFrameAt = Date.now();
+          }
+          this.pending = undefined;
+        }
+      }
+    });
+    if (this.codec === 'vp8') this.proc.stdin?.write(ivfFileHeader());
+    // Replay the current GOP so the new decoder has a picture at once; otherwise ask the publisher for a keyframe.
+    if (this.gop.length > 0 && this.gop[0].isKeyframe) {
+      this.started = true;
+      for (const f of this.gop) this.write(f);
+    } else {
+      this.requestKeyframe();
+    }
+  }
+
+  close(): void {
+    this.proc.close();
+    this.gop = [];
+    this.latest = undefined;
+  }
+}

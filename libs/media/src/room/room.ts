@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { ConflictError, NotFoundError, ValidationError, type RoomOptions, type TokenGrants } from '@app/core';
+import type { Logger } from '../logger';
+import { MIX_ALL } from '../mixer/audio-mixer';
+import { RoomMixer } from '../mixer/room-mixer';
+import { answerOffer, codecs, createPeer, type RtcNetworkOptions } from '../webrtc/peer-factory';
+import { parseOffer, planPublish, planSubscribe } from '../webrtc/sdp-offer';
+import { type CloseReason, Publisher } from './publisher';
+import { Subscriber } from './subscriber';
+
+export interface RoomContext {
+  ffmpegPath: string;
+  network: RtcNetworkOptions;
+  publisherTimeoutMs: number;
+  maxPublishers: number;
+  logger?: Logger;
+}
+
+export interface ParticipantView {
+  identity: string;
+  displayName?: string;
+  publisher?: { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string };
+  subscriber?: { id: string; since: string };
+}
+
+export interface RoomEvents {
+  participantJoined: [identity: string, kind: 'publisher' | 'subscriber'];
+  participantLeft: [identity: string, kind: 'publisher' | 'subscriber', reason: CloseReason];
+  closed: [reason: CloseReason];
+}
+
+/**
+ * A room: its publishers and subscribers (each identity publishes and subscribes at most once; a new session replaces
+ * the old one) and the mixer that composes them. The mixer runs while anyone is in the room.
+ */
+export class Room extends EventEmitter<RoomEvents> {
+  readonly createdAt = new Date();
+  private readonly publishers = new Map<string, Publisher>();
+  private readonly subscribers = new Map<string, Subscriber>();
+  private mixer?: RoomMixer;
+  private mixerStarting?: Promise<RoomMixer>;
+  private idleTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly options: RoomOptions,
+    private readonly ctx: RoomContext,
+  ) {
+    super();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private log(m: string): void {
+    this.ctx.logger?.log(`[room ${this.name}] ${m}`);
+  }
+
+  private async ensureMixer(): Promise<RoomMixer> {
+    clearTimeout(this.idleTimer);
+    if (this.mixer) return this.mixer;
+    this.mixerStarting ??= (async () => {
+      const logger = this.ctx.logger;
+      const prefixed = logger && {
+        log: (m: string) => logger.log(`[room ${this.name}] ${m}`),
+        warn: (m: string) => logger.warn(`[room ${this.name}] ${m}`),
+        debug: (m: string) => logger.debug?.(`[room ${this.name}] ${m}`),
+      };
+      const mixer = new RoomMixer(this.options, this.ctx.ffmpegPath, prefixed || undefined);
+      mixer.on('videoRtp', (p, k) => {
+        for (const s of this.subscribers.values()) s.sendVideo(p, k);
+      });
+      mixer.on('audio', (payloads) => {
+        for (const s of this.subscribers.values()) {
+          const p = payloads.get(s.variant) ?? payloads.get(MIX_ALL);
+          if (p) s.sendAudio(p);
+        }
+      });
+      await mixer.start();
+      this.mixer = mixer;
+      this.log(`mixer started (${this.options.width}x${this.options.height}@${this.options.fps} ${this.options.videoCodec})`);
+      return mixer;
+    })();
+    return this.mixerStarting;
+  }
+
+  /** Stops the mixer some seconds after the last participant left. */
+  private scheduleIdle(): void {
+    if (this.publishers.size || this.subscribers.size || !this.mixer) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.publishers.size || this.subscribers.size || !this.mixer) return;
+      this.mixer.close();
+      this.mixer = undefined;
+      this.mixerStarting = undefined;
+      this.log('mixer stopped: room idle');
+    }, 10_000);
+  }
+
+  private findByIdentity<T extends { identity: string }>(map: Map<string, T>, identity: string): T | undefined {
+    for (const v of map.values()) if (v.identity === identity) return v;
+    return undefined;
+  }
+
+  async publish(grants: TokenGrants, offer: string): Promise<{ id: string; answer: string }> {
+    if (this.closed) throw new NotFoundError(`room "${this.name}" was deleted`);
+    const media = parseOffer(offer);
+    const plan = planPublish(media);
+    const previous = this.findByIdentity(this.publishers, grants.identity);
+    if (!previous && this.publishers.size >= this.ctx.maxPublishers) {
+      throw new ConflictError(`room "${this.name}" is full (${this.ctx.maxPublishers} publishers)`);
+    }
+    const mixer = await this.ensureMixer();
+    const id = randomUUID();
+    const offerCodecs = media.find((m) => m.kind === 'video')?.codecs ?? [];
+    const pc = createPeer(this.ctx.network, [codecs.vp8(), codecs.h264()], [codecs.opus()]);
+    const pub = new Publisher(id, grants.identity, grants.displayName, pc, plan.video, plan.audio, offerCodecs, this.ctx.publisherTimeoutMs, this.ctx.logger);
+    let answer: string;
+    try {
+      answer = await answerOffer(pc, offer);
+    } catch (e) {
+      pub.close('error');
+      this.scheduleIdle();
+      throw new ValidationError(`could not answer the offer: ${(e as Error).message}`, 'invalid_sdp');
+    }
+    if (previous) previous.close('replaced');
+    this.publishers.set(id, pub);
+    if (plan.video) mixer.addVideo(id, plan.video, () => pub.requestKeyframe());
+    if (plan.audio) mixer.addAudio(id, grants.identity);
+    pub.on('video', (f) => this.mixer?.pushVideo(id, f));
+    pub.on('audio', (p) => this.mixer?.pushAudio(id, p));
+    pub.once('closed', (reason) => {
+      this.publishers.delete(id);
+      this.mixer?.removeVideo(id);
+      this.mixer?.removeAudio(id);
+      this.refreshVariants();
+      this.log(`publisher ${grants.identity} (${id}) left: ${reason}`);
+      this.emit('participantLeft', grants.identity, 'publisher', reason);
+      this.scheduleIdle();
+    });
+    this.refreshVariants();
+    this.log(`publisher ${grants.identity} (${id}) joined: video=${plan.video ?? 'none'} audio=${plan.audio}`);
+    this.emit('participantJoined', grants.identity, 'publisher');
+    return { id, answer };
+  }
+
+  async subscribe(grants: TokenGrants, offer: string): Promise<{ id: string; answer: string }> {
+    if (this.closed) throw new NotFoundError(`room "${this.name}" was deleted`);
+    const plan = planSubscribe(parseOffer(offer), this.options.videoCodec);
+    await this.ensureMixer();
+    const id = randomUUID();
+    const pc = createPeer(this.ctx.network, [codecs[this.options.videoCodec]()], [codecs.opus()]);
+    const video = plan.video ? pc.addTransceiver('video', { direction: 'sendonly' }).sender : undefined;
+    const audio = plan.audio ? pc.addTransceiver('audio', { direction: 'sendonly' }).sender : undefined;
+    const sub = new Subscriber(id, grants.identity, pc, video, audio, this.ctx.logger);
+    let answer: string;
+    try {
+      answer = await answerOffer(pc, offer);
+    } catch (e) {
+      sub.close('error');
+      this.scheduleIdle();
+      throw new ValidationError(`could not answer the offer: ${(e as Error).message}`, 'invalid_sdp');
+    }
+    this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
+    this.subscribers.set(id, sub);
+    sub.once('closed', (reason) => {
+      this.subscribers.delete(id);
+      this.mixer?.audio.release(sub.variant);
+      this.log(`subscriber ${grants.identity} (${id}) left: ${reason}`);
+      this.emit('participantLeft', grants.identity, 'subscriber', reason);
+      this.scheduleIdle();
+    });
+    sub.variant = this.mixer?.audio.variantFor(grants.identity) ?? MIX_ALL;
+    this.mixer?.audio.acquire(sub.variant);
+    this.log(`subscriber ${grants.identity} (${id}) joined: video=${plan.video} audio=${plan.audio} mix=${sub.variant}`);
+    this.emit('participantJoined', grants.identity, 'subscriber');
+    return { id, answer };
+  }
+
+  /** Re-evaluates each subscriber's mix-minus variant after publishers came or went. */
+  private refreshVariants(): void {
+    const audio = this.mixer?.audio;
+    if (!audio) return;
+    for (const s of this.subscribers.values()) {
+      const v = audio.variantFor(s.identity);
+      if (v === s.variant) continue;
+      audio.acquire(v);
+      audio.release(s.variant);
+      s.variant = v;
+    }
+  }
+
+  resource(kind: 'publisher' | 'subscriber', id: string): Publisher | Subscriber | undefined {
+    return kind === 'publisher' ? this.publishers.get(id) : this.subscribers.get(id);
+  }
+
+  leave(kind: 'publisher' | 'subscriber', id: string): void {
+    const r = this.resource(kind, id);
+    if (!r) throw new NotFoundError(`no such ${kind} session in room "${this.name}"`);
+    r.close('left');
+  }
+
+  participants(): ParticipantView[] {
+    const byIdentity = new Map<string, ParticipantView>();
+    const get = (identity: string) => {
+      let p = byIdentity.get(identity);
+      if (!p) byIdentity.set(identity, (p = { identity }));
+      return p;
+    };
+    for (const p of this.publishers.values()) {
+      const v = get(p.identity);
+      if (p.displayName) v.displayName = p.displayName;
+      v.publisher = { id: p.id, audio: p.hasAudio, video: Boolean(p.videoCodec), ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}), since: p.createdAt.toISOString() };
+    }
+    for (const s of this.subscribers.values()) get(s.identity).subscriber = { id: s.id, since: s.createdAt.toISOString() };
+    return [...byIdentity.values()];
+  }
+
+  get counts(): { publishers: number; subscribers: number } {
+    return { publishers: this.publishers.size, subscribers: this.subscribers.size };
+  }
+
+  /** Mixer layout and counters, for the API, metrics and tests. */
+  mixerState(): { running: boolean; tiles: Array<{ id: string; identity?: string; x: number; y: number; w: number; h: number }>; stats?: Record<string, number> } {
+    if (!this.mixer) return { running: false, tiles: [] };
+    return {
+      running: true,
+      tiles: this.mixer.layout().map((t) => ({ id: t.id, identity: this.publishers.get(t.id)?.identity, ...t.rect })),
+      stats: this.mixer.stats(),
+    };
+  }
+
+  close(reason: CloseReason = 'room_closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    for (const p of [...this.publishers.values()]) p.close(reason);
+    for (const s of [...this.subscribers.values()]) s.close(reason);
+    this.mixer?.close();
+    this.mixer = undefined;
+    this.log(`closed: ${reason}`);
+    this.emit('closed', reason);
+    this.removeAllListeners();
+  }
+}

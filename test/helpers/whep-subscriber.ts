@@ -1,0 +1,303 @@
+/**
+ * A WHEP subscriber: a werift peer (recvonly audio + video) whose video is assembled into frames, decoded by an
+ * ffmpeg child into small rgb24 frames, and whose Opus audio is decoded in-process (opusscript) into a 10 s ring
+ * of mono 48 kHz PCM. Also records RTP continuity per track.
+ */
+import { performance } from 'node:perf_hooks';
+import OpusScript from 'opusscript';
+import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
+import { spawnFfmpeg, type TrackedChild } from './ffmpeg-children';
+import type { RgbFrame } from './media-probe';
+import {
+  FrameAssembler,
+  RtpContinuity,
+  ivfFrame,
+  ivfHeader,
+  type AssembledFrame,
+  type AssemblerStats,
+  type ContinuityStats,
+  type VideoCodecName,
+} from './rtp-frames';
+import {
+  createPeer,
+  deleteResource,
+  h264Codec,
+  opusCodec,
+  signal,
+  vp8Codec,
+  whenConnected,
+  type PeerNetworkOptions,
+} from './webrtc-peer';
+
+export interface SubscriberOptions extends PeerNetworkOptions {
+  whepUrl: string;
+  token: string;
+  /** Size the decoder scales every frame to (default 320x180). */
+  decodeWidth?: number;
+  decodeHeight?: number;
+  /** Seconds of audio kept (default 10). */
+  audioSeconds?: number;
+  /** Sequence numbers that go back by at most this many count as reordering, not as a jump (default 128). */
+  reorderWindow?: number;
+}
+
+export interface DecodedFrame extends RgbFrame {
+  /** performance.now() when the decoded frame came out of ffmpeg. */
+  at: number;
+  /** 1-based count of decoded frames. */
+  index: number;
+}
+
+export interface SubscriberStats {
+  video: ContinuityStats;
+  audio: ContinuityStats;
+  assembler: AssemblerStats;
+  framesDecoded: number;
+  plisSent: number;
+  audioPackets: number;
+  audioDecodeErrors: number;
+  /** Decoder exits/spawn errors with their stderr tail. */
+  errors: string[];
+}
+
+export interface Subscriber {
+  readonly resourceUrl: string;
+  readonly pc: RTCPeerConnection;
+  connected(): Promise<void>;
+  latestFrame(): DecodedFrame | undefined;
+  /** The latest frame if it matches, else the first later frame that does; rejects after `timeoutMs`. */
+  waitForFrame(pred: (f: DecodedFrame) => boolean, timeoutMs: number): Promise<DecodedFrame>;
+  /** The last `seconds` of received audio (or less if less was received), mono 48 kHz, -1..1. */
+  audio(seconds: number): Float32Array;
+  stats(): SubscriberStats;
+  /** Negotiated video mimeType, e.g. 'video/H264' ('' before the answer). */
+  videoCodec(): string;
+  /** Request a keyframe now. */
+  requestKeyframe(): void;
+  /** DELETE the WHEP resource, then close. Resolves to the DELETE status. */
+  leave(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const SAMPLE_RATE = 48000;
+const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]); // H.264 access unit delimiter: lets ffmpeg's parser end a frame now
+
+export async function startSubscriber(opts: SubscriberOptions): Promise<Subscriber> {
+  const W = opts.decodeWidth ?? 320;
+  const H = opts.decodeHeight ?? 180;
+  const frameBytes = W * H * 3;
+  const ring = new Float32Array(Math.round((opts.audioSeconds ?? 10) * SAMPLE_RATE));
+  let ringPos = 0;
+  let ringFilled = 0;
+
+  const videoCont = new RtpContinuity(opts.reorderWindow);
+  const audioCont = new RtpContinuity(opts.reorderWindow);
+  const stats = { framesDecoded: 0, plisSent: 0, audioPackets: 0, audioDecodeErrors: 0, errors: [] as string[] };
+  let assembler: FrameAssembler | undefined;
+  let decoder: TrackedChild | undefined;
+  let decoderCodec: VideoCodecName | undefined;
+  let latest: DecodedFrame | undefined;
+  let waiters: Array<(f: DecodedFrame | undefined) => void> = [];
+  let videoSsrc: number | undefined;
+  let lastPliAt = -Infinity;
+  let closed = false;
+  let isConnected = false;
+  const opus = new OpusScript(SAMPLE_RATE, 1);
+
+  const pc = createPeer({ video: [h264Codec(), vp8Codec()], audio: [opusCodec()] }, opts);
+  const videoTx: RTCRtpTransceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+  const audioTx: RTCRtpTransceiver = pc.addTransceiver('audio', { direction: 'recvonly' });
+
+  const mimeOf = (tx: RTCRtpTransceiver, pt: number): string =>
+    tx.codecs.find((c) => c.payloadType === pt)?.mimeType ?? '';
+
+  const sendPli = (): void => {
+    if (closed || !isConnected || videoSsrc === undefined) return;
+    lastPliAt = performance.now();
+    stats.plisSent++;
+    void videoTx.receiver.sendRtcpPLI(videoSsrc).catch(() => undefined);
+  };
+
+  // ---- video decode -------------------------------------------------------------------------------------------
+  let outBuf = Buffer.alloc(frameBytes);
+  let outFill = 0;
+  const onDecoded = (chunk: Buffer): void => {
+    let o = 0;
+    while (o < chunk.length) {
+      const n = Math.min(frameBytes - outFill, chunk.length - o);
+      chunk.copy(outBuf, outFill, o, o + n);
+      outFill += n;
+      o += n;
+      if (outFill === frameBytes) {
+        stats.framesDecoded++;
+        latest = { rgb: outBuf, width: W, height: H, at: performance.now(), index: stats.framesDecoded };
+        outBuf = Buffer.alloc(frameBytes);
+        outFill = 0;
+        const ws = waiters;
+        waiters = [];
+        for (const w of ws) w(latest);
+      }
+    }
+  };
+
+  let ivfPts = 0;
+  const startDecoder = (first: AssembledFrame): TrackedChild => {
+    const input =
+      first.codec === 'h264'
+        ? ['-f', 'h264']
+        : ['-f', 'ivf'];
+    const child = spawnFfmpeg(
+      [
+        '-loglevel', 'error', '-threads', '1', '-probesize', '32', '-analyzeduration', '0', '-flags', 'low_delay',
+        ...input, '-i', 'pipe:0',
+        '-an', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    child.child.stdout?.on('data', onDecoded);
+    void child.exited.then(({ code, signal: sig }) => {
+      if (!closed) stats.errors.push(`decoder exited (code ${code}, signal ${sig}): ${child.stderrTail()}`);
+    });
+    if (first.codec === 'vp8') child.child.stdin?.write(ivfHeader(first.width ?? W, first.height ?? H));
+    decoderCodec = first.codec;
+    return child;
+  };
+
+  const onFrame = (f: AssembledFrame): void => {
+    if (closed) return;
+    if (!decoder) decoder = startDecoder(f);
+    if (f.codec !== decoderCodec) return;
+    const stdin = decoder.child.stdin;
+    if (!stdin || stdin.destroyed) return;
+    stdin.write(f.codec === 'h264' ? Buffer.concat([f.data, AUD]) : ivfFrame(f.data, ivfPts++));
+  };
+
+  const onVideoRtp = (rtp: RtpPacket): void => {
+    if (closed) return;
+    const mime = mimeOf(videoTx, rtp.header.payloadType);
+    videoCont.add(rtp, mime);
+    if (videoSsrc === undefined) {
+      videoSsrc = rtp.header.ssrc;
+      sendPli();
+    }
+    const lower = mime.toLowerCase();
+    const codec: VideoCodecName | undefined =
+      lower === 'video/h264' ? 'h264' : lower === 'video/vp8' ? 'vp8' : undefined;
+    if (!codec) return;
+    if (!assembler) assembler = new FrameAssembler(codec, onFrame);
+    assembler.push(rtp, performance.now());
+  };
+
+  // ---- audio decode -------------------------------------------------------------------------------------------
+  const onAudioRtp = (rtp: RtpPacket): void => {
+    if (closed) return;
+    audioCont.add(rtp, mimeOf(audioTx, rtp.header.payloadType));
+    stats.audioPackets++;
+    if (rtp.payload.length === 0) return;
+    let pcm: Buffer;
+    try {
+      pcm = opus.decode(rtp.payload);
+    } catch {
+      stats.audioDecodeErrors++;
+      return;
+    }
+    const n = pcm.length >> 1;
+    for (let i = 0; i < n; i++) {
+      ring[ringPos] = pcm.readInt16LE(i * 2) / 32768;
+      ringPos = (ringPos + 1) % ring.length;
+    }
+    ringFilled = Math.min(ring.length, ringFilled + n);
+  };
+
+  pc.onTrack.subscribe((track: MediaStreamTrack) => {
+    if (track.kind === 'video') track.onReceiveRtp.subscribe(onVideoRtp);
+    else if (track.kind === 'audio') track.onReceiveRtp.subscribe(onAudioRtp);
+  });
+
+  // PLI while no keyframe came (or after a loss), and time out incomplete frames when packets stop.
+  const housekeeping = setInterval(() => {
+    const now = performance.now();
+    assembler?.poll(now);
+    const needKey = !assembler || assembler.needKeyframe;
+    if (needKey && now - lastPliAt > 1000) sendPli();
+  }, 250);
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    clearInterval(housekeeping);
+    for (const w of waiters) w(undefined); // wake the waiters: they reject
+    waiters = [];
+    await decoder?.kill();
+    await pc.close().catch(() => undefined);
+    opus.delete();
+  };
+
+  let resourceUrl: string;
+  try {
+    resourceUrl = await signal(pc, opts.whepUrl, opts.token);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const connectedP = whenConnected(pc, opts.connectTimeoutMs ?? 15000);
+  void connectedP.then(() => {
+    isConnected = true;
+    sendPli();
+  });
+
+  return {
+    resourceUrl,
+    pc,
+    connected: () => connectedP,
+    latestFrame: () => latest,
+    waitForFrame(pred: (f: DecodedFrame) => boolean, timeoutMs: number): Promise<DecodedFrame> {
+      if (latest && pred(latest)) return Promise.resolve(latest);
+      return new Promise<DecodedFrame>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== check);
+          const l = latest ? `latest frame #${latest.index} ${(performance.now() - latest.at).toFixed(0)} ms ago` : 'no frame decoded';
+          reject(new Error(`waitForFrame: no matching frame within ${timeoutMs} ms (${l}; ${stats.errors.join('; ')})`));
+        }, timeoutMs);
+        const check = (f: DecodedFrame | undefined): void => {
+          if (closed || !f) {
+            clearTimeout(timer);
+            reject(new Error('waitForFrame: subscriber closed'));
+          } else if (pred(f)) {
+            clearTimeout(timer);
+            resolve(f);
+          } else {
+            waiters.push(check);
+          }
+        };
+        waiters.push(check);
+      });
+    },
+    audio(seconds: number): Float32Array {
+      const n = Math.min(ringFilled, Math.max(0, Math.round(seconds * SAMPLE_RATE)));
+      const out = new Float32Array(n);
+      const start = (ringPos - n + ring.length) % ring.length;
+      const firstPart = Math.min(n, ring.length - start);
+      out.set(ring.subarray(start, start + firstPart), 0);
+      out.set(ring.subarray(0, n - firstPart), firstPart);
+      return out;
+    },
+    stats: (): SubscriberStats => ({
+      video: { ...videoCont.stats, ssrcs: [...videoCont.stats.ssrcs] },
+      audio: { ...audioCont.stats, ssrcs: [...audioCont.stats.ssrcs] },
+      assembler: { ...(assembler?.stats ?? { framesEmitted: 0, keyframesEmitted: 0, framesDropped: 0, latePackets: 0 }) },
+      ...stats,
+      errors: [...stats.errors],
+    }),
+    videoCodec: () => videoTx.codecs[0]?.mimeType ?? '',
+    requestKeyframe: sendPli,
+    async leave(): Promise<number> {
+      try {
+        return await deleteResource(resourceUrl, opts.token);
+      } finally {
+        await close();
+      }
+    },
+    close,
+  };
+}
