@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { type AppConfig, loadConfig } from '@app/config';
+import { locateFfmpeg, RoomManager } from '@app/media';
+import { createApp } from '../../apps/server/src/app.factory';
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  baseUrl: string;
+  rooms: RoomManager;
+  /** A request with admin Basic auth (unless headers.authorization is given). */
+  admin(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResponse>;
+  request(method: string, urlPath: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResponse>;
+  token(room: string, identity: string, extra?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts the real application on a free loopback port, with a private data directory. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'mcu-test-'));
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
+  const ffmpeg = locateFfmpeg(config.ffmpegPath);
+  const app = await createApp(config, ffmpeg);
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const basic = `Basic ${Buffer.from(`${config.apiKey}:${config.apiSecret}`).toString('base64')}`;
+
+  const request = async (method: string, urlPath: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}) => {
+    const res = await fetch(`${baseUrl}${urlPath}`, { method, headers: init.headers, body: init.body });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+  const admin = (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) =>
+    request(method, urlPath, {
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { authorization: basic, 'content-type': 'application/json', ...headers },
+    });
+  return {
+    app,
+    config,
+    baseUrl,
+    rooms: app.get(RoomManager),
+    admin,
+    request,
+    async token(room, identity, extra = {}) {
+      const r = await admin('POST', `/v1/rooms/${room}/tokens`, { identity, ...extra });
+      if (r.status !== 201) throw new Error(`token request failed: ${r.status} ${r.text}`);
+      return (r.json as { token: string }).token;
+    },
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value or the timeout passes (then throws with the last value). */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 100): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last as NonNullable<T>;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
