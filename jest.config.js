@@ -8,7 +8,8 @@ const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'js
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 120000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
+  testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

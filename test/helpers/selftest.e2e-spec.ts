@@ -22,7 +22,7 @@ interface StandIn {
 }
 
 /** WHIP in, WHEP out, RTP relayed as is (one publisher at a time is enough here). */
-async function startStandIn(videoCodec: 'vp8' | 'h264'): Promise<StandIn> {
+async function startStandIn(videoCodec: 'vp8' | 'h264', lossPercent = 0): Promise<StandIn> {
   const codecs = () => ({ video: [videoCodec === 'h264' ? h264Codec() : vp8Codec()], audio: [opusCodec()] });
   const peers = new Map<string, RTCPeerConnection>();
   const outputs = new Map<string, { video: RTCRtpSender; audio: RTCRtpSender }>();
@@ -52,6 +52,8 @@ async function startStandIn(videoCodec: 'vp8' | 'h264'): Promise<StandIn> {
     }
     if (req.method === 'POST' && req.url === '/whep') {
       const pc = createPeer(codecs());
+      // Random loss on what the stand-in sends to subscribers (werift's option is the share of packets *kept*).
+      if (lossPercent > 0) pc.config.debug = { outboundPacketLoss: 100 - lossPercent };
       const video = pc.addTransceiver('video', { direction: 'sendonly' }).sender;
       const audio = pc.addTransceiver('audio', { direction: 'sendonly' }).sender;
       peers.set(id, pc);
@@ -163,6 +165,40 @@ describe('media test helpers against an in-test relay', () => {
     expect(await sub.leave()).toBe(200);
     expect(standIn.deletes).toHaveLength(2);
     expect(liveChildCount()).toBe(0);
+  });
+
+  it('survives 5% loss: NACK retransmissions are not counted as discontinuities', async () => {
+    standIn = await startStandIn('h264', 5);
+    const sub = await startSubscriber({ whepUrl: standIn.whepUrl, token: TOKEN });
+    cleanups.push(() => sub.close());
+    const pub = await startPublisher({
+      whipUrl: standIn.whipUrl,
+      token: TOKEN,
+      color: [255, 0, 0],
+      toneHz: 660,
+      videoCodec: 'h264',
+      movingBar: true,
+      gop: 60,
+    });
+    cleanups.push(() => pub.close());
+    await sub.waitForFrame((f) => colorOf(f) === 'red', 8000);
+    for (const [rgb, name] of [
+      [[0, 0, 255], 'blue'],
+      [[255, 0, 255], 'magenta'],
+      [[0, 255, 255], 'cyan'],
+    ] as const) {
+      await sleep(300);
+      const t0 = pub.setColor([rgb[0], rgb[1], rgb[2]]);
+      await sub.waitForFrame((fr) => fr.at > t0 && colorOf(fr) === name, 3000);
+    }
+    expect(dominantTones(sub.audio(0.5), 48000, [440, 660, 1000], 0.05)).toEqual([660]);
+    const s = sub.stats();
+    console.log(`5% loss, h264: ${JSON.stringify({ video: s.video, assembler: s.assembler, plis: s.plisSent })}`);
+    for (const track of [s.video, s.audio]) {
+      expect(track.seqJumpsBack).toBe(0);
+      expect(track.tsJumpsBack).toBe(0);
+      expect(track.ssrcs).toHaveLength(1);
+    }
   });
 
   it('reports a rejected WHIP POST with status and body', async () => {

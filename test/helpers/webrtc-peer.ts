@@ -54,6 +54,9 @@ export function createPeer(
     iceServers: [],
     iceAdditionalHostAddresses: net.iceAdditionalHostAddresses ?? ['127.0.0.1'],
     iceUseIpv6: false,
+    // One transport for all m-lines from the start: with werift's default (max-compat) the per-m-line transports
+    // that BUNDLE makes redundant are never closed and leak their UDP sockets.
+    bundlePolicy: 'max-bundle',
     codecs,
   };
   return new RTCPeerConnection(config);

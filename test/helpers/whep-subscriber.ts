@@ -12,6 +12,7 @@ import {
   FrameAssembler,
   RtpContinuity,
   ivfFrame,
+  tsDiff,
   ivfHeader,
   type AssembledFrame,
   type AssemblerStats,
@@ -56,6 +57,9 @@ export interface SubscriberStats {
   plisSent: number;
   audioPackets: number;
   audioDecodeErrors: number;
+  /** Audio packets older than what was already played out (dropped), and samples of silence put in for gaps. */
+  audioLatePackets: number;
+  audioConcealedSamples: number;
   /** Decoder exits/spawn errors with their stderr tail. */
   errors: string[];
 }
@@ -67,7 +71,10 @@ export interface Subscriber {
   latestFrame(): DecodedFrame | undefined;
   /** The latest frame if it matches, else the first later frame that does; rejects after `timeoutMs`. */
   waitForFrame(pred: (f: DecodedFrame) => boolean, timeoutMs: number): Promise<DecodedFrame>;
-  /** The last `seconds` of received audio (or less if less was received), mono 48 kHz, -1..1. */
+  /**
+   * The last `seconds` of received audio (or less if less was received), mono 48 kHz, -1..1. Lost packets and
+   * DTX gaps (up to 1 s) are filled with silence using the RTP timestamps, so the ring stays aligned with time.
+   */
   audio(seconds: number): Float32Array;
   stats(): SubscriberStats;
   /** Negotiated video mimeType, e.g. 'video/H264' ('' before the answer). */
@@ -92,7 +99,15 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
 
   const videoCont = new RtpContinuity(opts.reorderWindow);
   const audioCont = new RtpContinuity(opts.reorderWindow);
-  const stats = { framesDecoded: 0, plisSent: 0, audioPackets: 0, audioDecodeErrors: 0, errors: [] as string[] };
+  const stats = {
+    framesDecoded: 0,
+    plisSent: 0,
+    audioPackets: 0,
+    audioDecodeErrors: 0,
+    audioLatePackets: 0,
+    audioConcealedSamples: 0,
+    errors: [] as string[],
+  };
   let assembler: FrameAssembler | undefined;
   let decoder: TrackedChild | undefined;
   let decoderCodec: VideoCodecName | undefined;
@@ -156,7 +171,12 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     );
     child.child.stdout?.on('data', onDecoded);
     void child.exited.then(({ code, signal: sig }) => {
-      if (!closed) stats.errors.push(`decoder exited (code ${code}, signal ${sig}): ${child.stderrTail()}`);
+      if (closed) return;
+      stats.errors.push(`decoder exited (code ${code}, signal ${sig}): ${child.stderrTail()}`);
+      // Start a fresh decoder on the next keyframe.
+      if (decoder === child) decoder = undefined;
+      if (assembler) assembler.needKeyframe = true;
+      outFill = 0;
     });
     if (first.codec === 'vp8') child.child.stdin?.write(ivfHeader(first.width ?? W, first.height ?? H));
     decoderCodec = first.codec;
@@ -189,10 +209,35 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   };
 
   // ---- audio decode -------------------------------------------------------------------------------------------
+  const pushSamples = (n: number, sample: (i: number) => number): void => {
+    for (let i = 0; i < n; i++) {
+      ring[ringPos] = sample(i);
+      ringPos = (ringPos + 1) % ring.length;
+    }
+    ringFilled = Math.min(ring.length, ringFilled + n);
+  };
+  let audioNextTs: number | undefined;
+  let audioSsrc: number | undefined;
   const onAudioRtp = (rtp: RtpPacket): void => {
     if (closed) return;
     audioCont.add(rtp, mimeOf(audioTx, rtp.header.payloadType));
     stats.audioPackets++;
+    const { timestamp: ts, ssrc } = rtp.header;
+    if (ssrc !== audioSsrc) {
+      audioSsrc = ssrc;
+      audioNextTs = undefined;
+    }
+    if (audioNextTs !== undefined) {
+      const gap = tsDiff(ts, audioNextTs);
+      if (gap < 0) {
+        stats.audioLatePackets++;
+        return;
+      }
+      if (gap > 0 && gap <= SAMPLE_RATE) {
+        stats.audioConcealedSamples += gap;
+        pushSamples(gap, () => 0);
+      }
+    }
     if (rtp.payload.length === 0) return;
     let pcm: Buffer;
     try {
@@ -202,11 +247,8 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       return;
     }
     const n = pcm.length >> 1;
-    for (let i = 0; i < n; i++) {
-      ring[ringPos] = pcm.readInt16LE(i * 2) / 32768;
-      ringPos = (ringPos + 1) % ring.length;
-    }
-    ringFilled = Math.min(ring.length, ringFilled + n);
+    pushSamples(n, (i) => pcm.readInt16LE(i * 2) / 32768);
+    audioNextTs = (ts + n) >>> 0;
   };
 
   pc.onTrack.subscribe((track: MediaStreamTrack) => {
@@ -241,10 +283,13 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     throw err;
   }
   const connectedP = whenConnected(pc, opts.connectTimeoutMs ?? 15000);
-  void connectedP.then(() => {
-    isConnected = true;
-    sendPli();
-  });
+  connectedP.then(
+    () => {
+      isConnected = true;
+      sendPli();
+    },
+    () => undefined,
+  );
 
   return {
     resourceUrl,

@@ -29,8 +29,7 @@ export class VideoInput {
   private tileW: number;
   private tileH: number;
   private latest?: { data: Buffer; w: number; h: number; at: number };
-  private pending?: Buffer;
-  private pendingFill = 0;
+  private generation = 0;
   framesDecoded = 0;
   framesIn = 0;
   lastFrameAt = 0;
@@ -113,29 +112,28 @@ export class VideoInput {
 
   private onSpawn(stdout: Readable): void {
     this.started = false;
-    this.pending = undefined;
-    this.pendingFill = 0;
     const w = this.tileW;
     const h = this.tileH;
     const frameSize = YuvCanvas.frameSize(w, h);
+    // Frame assembly state belongs to this child: a killed predecessor may still flush buffered output.
+    let pending: Buffer | undefined;
+    let fill = 0;
+    const generation = ++this.generation;
     stdout.on('data', (chunk: Buffer) => {
+      if (generation !== this.generation) return;
       let off = 0;
       while (off < chunk.length) {
-        if (!this.pending) {
-          this.pending = Buffer.allocUnsafe(frameSize);
-          this.pendingFill = 0;
-        }
-        const n = Math.min(frameSize - this.pendingFill, chunk.length - off);
-        chunk.copy(this.pending, this.pendingFill, off, off + n);
-        this.pendingFill += n;
+        pending ??= Buffer.allocUnsafe(frameSize);
+        const n = Math.min(frameSize - fill, chunk.length - off);
+        chunk.copy(pending, fill, off, off + n);
+        fill += n;
         off += n;
-        if (this.pendingFill === frameSize) {
-          if (w === this.tileW && h === this.tileH) {
-            this.latest = { data: this.pending, w, h, at: Date.now() };
-            this.framesDecoded++;
-            this.lastFrameAt = Date.now();
-          }
-          this.pending = undefined;
+        if (fill === frameSize) {
+          this.latest = { data: pending, w, h, at: Date.now() };
+          this.framesDecoded++;
+          this.lastFrameAt = Date.now();
+          pending = undefined;
+          fill = 0;
         }
       }
     });

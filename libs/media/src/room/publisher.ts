@@ -60,8 +60,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (this.disconnectedSince !== undefined && now - this.disconnectedSince > this.timeoutMs) {
       this.logger?.warn(`publisher ${this.id} (${this.identity}) disconnected for ${now - this.disconnectedSince} ms; removing`);
       this.close('connection_lost');
-    } else if (now - this.lastMediaAt > this.timeoutMs + 3000) {
-      // 3 s of grace for ICE + DTLS before the first packet.
+    } else if (now - this.lastMediaAt > this.timeoutMs + (this.packetsIn === 0 ? 5000 : 0)) {
+      // Extra grace for ICE + DTLS before the first packet.
       this.logger?.warn(`publisher ${this.id} (${this.identity}) sent no media for ${now - this.lastMediaAt} ms; removing`);
       this.close('connection_lost');
     }
