@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gridLayout, type Rect } from '@app/core';
 import { type ColorName, insetRect, meanColor, nearestNamedColor, NAMED_COLORS, toneLevel, type Rgb } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../helpers/whep-subscriber';
+import { saveFrame } from '../support/frames';
 import { startTestApp, type TestApp, waitFor } from '../support/app-harness';
 
 /**
@@ -36,15 +35,6 @@ function tileColors(frame: DecodedFrame, count: number): ColorName[] {
 }
 
 const showsTiles = (expected: ColorName[]) => (f: DecodedFrame) => tileColors(f, expected.length).join() === expected.join();
-
-/** Saves a decoded frame as a PPM image under test-artifacts/ (viewable, and convertible with ffmpeg). */
-function saveFrame(f: DecodedFrame, name: string): string {
-  const dir = path.join(__dirname, '..', '..', 'test-artifacts');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}.ppm`);
-  writeFileSync(file, Buffer.concat([Buffer.from(`P6\n${f.width} ${f.height}\n255\n`), f.rgb]));
-  return file;
-}
 
 /** Waits for the subscriber to show these tiles; on timeout the error says what it showed instead. */
 async function waitForTiles(sub: Subscriber, expected: ColorName[], timeoutMs: number, extra: (f: DecodedFrame) => boolean = () => true) {

@@ -207,6 +207,16 @@ describe('media test helpers against an in-test relay', () => {
     await expect(startSubscriber({ whepUrl: standIn.whepUrl, token: 'wrong' })).rejects.toThrow(/401.*bad token/);
   });
 
+  it('close() right after start leaves no child, socket or timer behind', async () => {
+    standIn = await startStandIn('vp8');
+    const sub = await startSubscriber({ whepUrl: standIn.whepUrl, token: TOKEN });
+    const pub = await startPublisher({ whipUrl: standIn.whipUrl, token: TOKEN });
+    await Promise.all([pub.close(), sub.close()]);
+    await sleep(200); // media start racing with close must not spawn anything
+    expect(liveChildCount()).toBe(0);
+    expect(pub.stats().framesWritten).toBe(0);
+  });
+
   it('vanish() stops media without a DELETE', async () => {
     standIn = await startStandIn('vp8');
     const sub = await startSubscriber({ whepUrl: standIn.whepUrl, token: TOKEN });

@@ -17,6 +17,7 @@ import {
   deleteResource,
   dropPeerSilently,
   h264Codec,
+  settleBeforeClose,
   opusCodec,
   signal,
   vp8Codec,
@@ -49,6 +50,9 @@ export interface PublisherStats {
   framesWritten: number;
   videoRtpPackets: number;
   audioRtpPackets: number;
+  /** RTCP feedback from the server (ffmpeg cannot force a keyframe: PLIs are only counted; NACKs are answered). */
+  plisReceived: number;
+  nacksReceived: number;
   /** Unexpected ffmpeg exits / errors, with their stderr tail. */
   errors: string[];
 }
@@ -112,14 +116,25 @@ export async function startPublisher(opts: PublisherOptions): Promise<Publisher>
   const toneAmplitude = opts.toneAmplitude ?? 0.3;
   const frameMs = 1000 / fps;
 
-  const stats: PublisherStats = { framesWritten: 0, videoRtpPackets: 0, audioRtpPackets: 0, errors: [] };
+  const stats: PublisherStats = {
+    framesWritten: 0,
+    videoRtpPackets: 0,
+    audioRtpPackets: 0,
+    plisReceived: 0,
+    nacksReceived: 0,
+    errors: [],
+  };
   const videoTrack = new MediaStreamTrack({ kind: 'video' });
   const audioTrack = new MediaStreamTrack({ kind: 'audio' });
   const pc = createPeer(
     { video: [codec === 'h264' ? h264Codec() : vp8Codec()], audio: [opusCodec()] },
     opts,
   );
-  if (wantVideo) pc.addTransceiver(videoTrack, { direction: 'sendonly' });
+  if (wantVideo) {
+    const { sender } = pc.addTransceiver(videoTrack, { direction: 'sendonly' });
+    sender.onPictureLossIndication.subscribe(() => stats.plisReceived++);
+    sender.onGenericNack.subscribe(() => stats.nacksReceived++);
+  }
   if (wantAudio) pc.addTransceiver(audioTrack, { direction: 'sendonly' });
 
   let resourceUrl: string;
@@ -189,11 +204,11 @@ export async function startPublisher(opts: PublisherOptions): Promise<Publisher>
       stats.videoRtpPackets++;
       videoTrack.writeRtp(buf);
     });
+    if (mediaStopped) return closeSocket(pipe.socket); // closed while binding
     sockets.push(pipe.socket);
-    if (mediaStopped) return;
     const enc =
       codec === 'h264'
-        ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline']
+        ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-bsf:v', 'dump_extra=freq=keyframe']
         : ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-threads', '1', '-lag-in-frames', '0'];
     encoder = spawnFfmpeg(
       [
@@ -217,8 +232,8 @@ export async function startPublisher(opts: PublisherOptions): Promise<Publisher>
       stats.audioRtpPackets++;
       audioTrack.writeRtp(buf);
     });
+    if (mediaStopped) return closeSocket(pipe.socket); // closed while binding
     sockets.push(pipe.socket);
-    if (mediaStopped) return;
     // lavfi's sine source has a peak of 1/8: scale it to the requested amplitude.
     const volume = (toneAmplitude * 8).toFixed(4);
     const child = spawnFfmpeg(
@@ -255,6 +270,8 @@ export async function startPublisher(opts: PublisherOptions): Promise<Publisher>
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    mediaStopped = true;
+    await settleBeforeClose(pc);
     await stopMedia();
     videoTrack.stop();
     audioTrack.stop();
@@ -285,6 +302,8 @@ export async function startPublisher(opts: PublisherOptions): Promise<Publisher>
     async vanish(): Promise<void> {
       if (closed) return;
       closed = true;
+      mediaStopped = true;
+      await settleBeforeClose(pc);
       await stopMedia();
       videoTrack.stop();
       audioTrack.stop();

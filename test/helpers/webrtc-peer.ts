@@ -171,6 +171,17 @@ export async function deleteResource(resourceUrl: string, token: string): Promis
 }
 
 /**
+ * If the peer is still connecting, wait (up to `timeoutMs`) for it to connect or fail before it gets closed:
+ * werift's DTLS handshake retransmission loop cannot be cancelled, so closing either side mid-handshake leaves
+ * timers running for ~30 s (and keeps jest from exiting), on the server side too.
+ */
+export async function settleBeforeClose(pc: RTCPeerConnection, timeoutMs = 2000): Promise<void> {
+  const state = pc.connectionState;
+  if (!pc.remoteDescription || (state !== 'new' && state !== 'connecting')) return;
+  await whenConnected(pc, timeoutMs).catch(() => undefined);
+}
+
+/**
  * Silence a peer as if its network vanished: close the ICE sockets first (so nothing, not even a STUN
  * consent reply, leaves any more), then release werift's state. werift sends no DTLS close_notify nor RTCP BYE.
  */

@@ -24,6 +24,7 @@ import {
   deleteResource,
   h264Codec,
   opusCodec,
+  settleBeforeClose,
   signal,
   vp8Codec,
   whenConnected,
@@ -126,8 +127,9 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   const mimeOf = (tx: RTCRtpTransceiver, pt: number): string =>
     tx.codecs.find((c) => c.payloadType === pt)?.mimeType ?? '';
 
+  // werift only sends a PLI when the answer lists `a=rtcp-fb:<pt> nack pli`: plisSent stays 0 otherwise.
   const sendPli = (): void => {
-    if (closed || !isConnected || videoSsrc === undefined) return;
+    if (closed || !isConnected || videoSsrc === undefined || !videoTx.receiver.pliEnabled) return;
     lastPliAt = performance.now();
     stats.plisSent++;
     void videoTx.receiver.sendRtcpPLI(videoSsrc).catch(() => undefined);
@@ -157,15 +159,13 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
 
   let ivfPts = 0;
   const startDecoder = (first: AssembledFrame): TrackedChild => {
-    const input =
-      first.codec === 'h264'
-        ? ['-f', 'h264']
-        : ['-f', 'ivf'];
+    const input = ['-f', first.codec === 'h264' ? 'h264' : 'ivf'];
     const child = spawnFfmpeg(
       [
         '-loglevel', 'error', '-threads', '1', '-probesize', '32', '-analyzeduration', '0', '-flags', 'low_delay',
         ...input, '-i', 'pipe:0',
-        '-an', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+        // Output '-threads 1' too: the rawvideo encoder is frame-threaded and otherwise holds back (cores-1) frames.
+        '-an', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'rgb24', '-threads', '1', '-f', 'rawvideo', 'pipe:1',
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
@@ -271,6 +271,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     for (const w of waiters) w(undefined); // wake the waiters: they reject
     waiters = [];
     await decoder?.kill();
+    await settleBeforeClose(pc);
     await pc.close().catch(() => undefined);
     opus.delete();
   };

@@ -124,6 +124,16 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.emit('audio', this.audio.tick());
   }
 
+  /** Per-publisher decoder counters. */
+  inputStats(): Record<string, { framesIn: number; framesDecoded: number; restarts: number }> {
+    return Object.fromEntries([...this.inputs].map(([id, i]) => [id, { framesIn: i.framesIn, framesDecoded: i.framesDecoded, restarts: i.restarts }]));
+  }
+
+  /** PIDs of the mixer's ffmpeg children (for supervision tests and diagnostics). */
+  pids(): { encoder?: number; decoders: Record<string, number | undefined> } {
+    return { encoder: this.encoder.pid, decoders: Object.fromEntries([...this.inputs].map(([id, i]) => [id, i.pid])) };
+  }
+
   layout(): Array<{ id: string; rect: Rect }> {
     return this.tiles;
   }

@@ -43,6 +43,10 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
     return this.proc?.restarts ?? 0;
   }
 
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async start(): Promise<void> {
     const socket = createSocket('udp4');
     this.socket = socket;

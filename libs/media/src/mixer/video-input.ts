@@ -65,6 +65,10 @@ export class VideoInput {
     return this.proc.restarts;
   }
 
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   /** The latest decoded frame if it has the current tile size. */
   frame(): Buffer | undefined {
     const l = this.latest;

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 import { DepacketizeBase, JitterBufferBase } from 'werift/nonstandard';
 import type { Logger } from '../logger';
+import { annexBIsKeyframe } from '../rtp/rtp-bytes';
 import type { EncodedFrame } from '../mixer/video-input';
 import type { OfferCodec } from '../webrtc/sdp-offer';
 
@@ -96,7 +97,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
         for (const d of depacketizer.processInput({ rtp: j.rtp })) {
           if (!d.frame) continue;
           this.framesIn++;
-          this.emit('video', { data: d.frame.data, isKeyframe: d.frame.isKeyframe, timestamp: j.rtp.header.timestamp });
+          const isKeyframe = d.frame.isKeyframe || (this.videoCodec === 'h264' && annexBIsKeyframe(d.frame.data));
+          this.emit('video', { data: d.frame.data, isKeyframe, timestamp: j.rtp.header.timestamp });
         }
       }
     });

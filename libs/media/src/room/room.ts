@@ -233,6 +233,11 @@ export class Room extends EventEmitter<RoomEvents> {
     };
   }
 
+  /** PIDs of the mixer's ffmpeg children, if it runs. */
+  mixerPids(): ReturnType<RoomMixer['pids']> | undefined {
+    return this.mixer?.pids();
+  }
+
   close(reason: CloseReason = 'room_closed'): void {
     if (this.closed) return;
     this.closed = true;

@@ -1,4 +1,4 @@
-import { buildRtp, isRtp, rtpPayloadOffset, RtpContinuity, rtpSeq, rtpSsrc, rtpTimestamp, seqDelta, startsKeyframe } from './rtp-bytes';
+import { annexBIsKeyframe, annexBNalTypes, buildRtp, isRtp, rtpPayloadOffset, RtpContinuity, rtpSeq, rtpSsrc, rtpTimestamp, seqDelta, startsKeyframe } from './rtp-bytes';
 import { ivfFileHeader, ivfFrameHeader } from './ivf';
 
 const pkt = (seq: number, ts: number, ssrc: number, payload = Buffer.from([1, 2, 3])) =>
@@ -74,5 +74,14 @@ describe('IVF', () => {
     const f = ivfFrameHeader(1234, 90000);
     expect(f.readUInt32LE(0)).toBe(1234);
     expect(f.readBigUInt64LE(4)).toBe(90000n);
+  });
+});
+
+describe('Annex-B', () => {
+  it('lists NAL types and finds IDR access units', () => {
+    const au = Buffer.from('0000000167420000000168ce00000165888400', 'hex');
+    expect(annexBNalTypes(au)).toEqual([7, 8, 5]);
+    expect(annexBIsKeyframe(au)).toBe(true);
+    expect(annexBIsKeyframe(Buffer.from('00000001419a2000', 'hex'))).toBe(false);
   });
 });

@@ -135,3 +135,18 @@ export function seqDelta(a: number, b: number): number {
   const d = (b - a) & 0xffff;
   return d >= 0x8000 ? d - 0x10000 : d;
 }
+
+/** NAL unit types in an H.264 Annex-B byte stream (after each 00 00 01 / 00 00 00 01 start code). */
+export function annexBNalTypes(buf: Buffer): number[] {
+  const types: number[] = [];
+  for (let i = 0; i + 3 < buf.length; i++) {
+    if (buf[i] === 0 && buf[i + 1] === 0 && buf[i + 2] === 1) {
+      types.push(buf[i + 3] & 0x1f);
+      i += 3;
+    }
+  }
+  return types;
+}
+
+/** Is this Annex-B access unit a keyframe (has an IDR slice)? werift misses IDRs that arrive in STAP-A packets. */
+export const annexBIsKeyframe = (buf: Buffer): boolean => annexBNalTypes(buf).includes(5);
