@@ -119,7 +119,6 @@ export function validateTokenRequest(raw: unknown): TokenRequest {
   const identity = validateIdentity(body.identity);
   let displayName: string | undefined;
   if (body.displayName !== undefined) {
-    // eslint-disable-next-line no-control-regex
     if (typeof body.displayName !== 'string' || body.displayName.length > 128 || /[\u0000-\u001f\u007f]/.test(body.displayName)) {
       throw new ValidationError('displayName must be a string of at most 128 printable characters');
     }

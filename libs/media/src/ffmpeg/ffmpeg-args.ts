@@ -41,6 +41,8 @@ export function decoderArgs(o: DecoderArgsOptions): string[] {
     `scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bilinear,` +
       `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${ffColor(o.padColor)},format=yuv420p`,
     '-fps_mode', 'passthrough',
+    // The rawvideo encoder is frame-threaded: with more than one thread it holds back (cores - 1) frames.
+    '-threads', '1',
     '-f', 'rawvideo',
     '-pix_fmt', 'yuv420p',
     'pipe:1',

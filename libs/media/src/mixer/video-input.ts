@@ -12,6 +12,8 @@ export interface EncodedFrame {
   timestamp: number;
 }
 
+/** H.264 access unit delimiter NAL (primary_pic_type 7: any slice type). */
+const H264_AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 const MAX_GOP_FRAMES = 600;
 const MAX_GOP_BYTES = 16 * 1024 * 1024;
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
@@ -112,6 +114,8 @@ export class VideoInput {
     }
     if (this.codec === 'vp8') stdin.write(ivfFrameHeader(frame.data.length, frame.timestamp));
     stdin.write(frame.data);
+    // The raw H.264 parser only ends an access unit at the next start code: an access unit delimiter ends it now.
+    if (this.codec === 'h264') stdin.write(H264_AUD);
   }
 
   private onSpawn(stdout: Readable): void {

@@ -89,7 +89,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Stops the mixer some seconds after the last participant left. */
   private scheduleIdle(): void {
-    if (this.publishers.size || this.subscribers.size || !this.mixer) return;
+    if (this.closed || this.publishers.size || this.subscribers.size || !this.mixer) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.publishers.size || this.subscribers.size || !this.mixer) return;

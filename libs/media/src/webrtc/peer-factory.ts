@@ -28,6 +28,8 @@ export function createPeer(net: RtcNetworkOptions, video: RTCRtpCodecParameters[
     ...(net.portRange ? { icePortRange: net.portRange } : {}),
     ...(extra.length ? { iceAdditionalHostAddresses: extra } : {}),
     iceUseIpv6: false,
+    // werift's default (max-compat) keeps the transports that BUNDLE made redundant open: one leaked UDP socket per m-line.
+    bundlePolicy: 'max-bundle',
   });
 }
 
