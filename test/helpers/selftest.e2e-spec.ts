@@ -2,96 +2,14 @@
  * Proves the media test helpers work without the MCU: a tiny WHIP/WHEP stand-in (node:http + werift) relays the
  * publisher's RTP to every subscriber unchanged, so the subscriber must see the publisher's colour and tone.
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RTCPeerConnection, RTCRtpSender } from 'werift';
 import { liveChildCount } from './ffmpeg-children';
 import { cellRect, dominantTones, insetRect, meanColor, nearestNamedColor, toneLevel } from './media-probe';
 import { startPublisher } from './synthetic-publisher';
 import { startSubscriber, type DecodedFrame } from './whep-subscriber';
-import { createPeer, h264Codec, opusCodec, vp8Codec, waitIceGatheringComplete } from './webrtc-peer';
+import { STANDIN_TOKEN, startStandIn, type StandIn } from './relay-standin';
 
-const TOKEN = 'selftest-token';
-
-interface StandIn {
-  whipUrl: string;
-  whepUrl: string;
-  deletes: string[];
-  close(): Promise<void>;
-}
-
-/** WHIP in, WHEP out, RTP relayed as is (one publisher at a time is enough here). */
-async function startStandIn(videoCodec: 'vp8' | 'h264', lossPercent = 0): Promise<StandIn> {
-  const codecs = () => ({ video: [videoCodec === 'h264' ? h264Codec() : vp8Codec()], audio: [opusCodec()] });
-  const peers = new Map<string, RTCPeerConnection>();
-  const outputs = new Map<string, { video: RTCRtpSender; audio: RTCRtpSender }>();
-  const deletes: string[] = [];
-  let nextId = 1;
-
-  const answer = async (pc: RTCPeerConnection, offer: string): Promise<string> => {
-    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-    await pc.setLocalDescription(await pc.createAnswer());
-    await waitIceGatheringComplete(pc);
-    return pc.localDescription?.sdp ?? '';
-  };
-
-  const handle = async (req: http.IncomingMessage, body: string): Promise<[number, Record<string, string>, string]> => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return [401, {}, 'bad token'];
-    const id = String(nextId++);
-    if (req.method === 'POST' && req.url === '/whip') {
-      const pc = createPeer(codecs());
-      pc.onTrack.subscribe((track) => {
-        track.onReceiveRtp.subscribe((rtp) => {
-          const buf = rtp.serialize();
-          for (const out of outputs.values()) void (track.kind === 'video' ? out.video : out.audio).sendRtp(buf);
-        });
-      });
-      peers.set(id, pc);
-      return [201, { Location: `/resource/${id}`, 'Content-Type': 'application/sdp' }, await answer(pc, body)];
-    }
-    if (req.method === 'POST' && req.url === '/whep') {
-      const pc = createPeer(codecs());
-      // Random loss on what the stand-in sends to subscribers (werift's option is the share of packets *kept*).
-      if (lossPercent > 0) pc.config.debug = { outboundPacketLoss: 100 - lossPercent };
-      const video = pc.addTransceiver('video', { direction: 'sendonly' }).sender;
-      const audio = pc.addTransceiver('audio', { direction: 'sendonly' }).sender;
-      peers.set(id, pc);
-      outputs.set(id, { video, audio });
-      return [201, { Location: `/resource/${id}`, 'Content-Type': 'application/sdp' }, await answer(pc, body)];
-    }
-    const m = /^\/resource\/(\d+)$/.exec(req.url ?? '');
-    if (req.method === 'DELETE' && m) {
-      deletes.push(m[1]);
-      outputs.delete(m[1]);
-      await peers.get(m[1])?.close();
-      peers.delete(m[1]);
-      return [200, {}, ''];
-    }
-    return [404, {}, 'not found'];
-  };
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      handle(req, Buffer.concat(chunks).toString('utf8'))
-        .then(([status, headers, body]) => res.writeHead(status, headers).end(body))
-        .catch((err: unknown) => res.writeHead(500).end(String(err)));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    whipUrl: `${base}/whip`,
-    whepUrl: `${base}/whep`,
-    deletes,
-    async close() {
-      await Promise.all([...peers.values()].map((pc) => pc.close()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const TOKEN = STANDIN_TOKEN;
 
 const center = (f: DecodedFrame) => insetRect(cellRect(1, 1, 0, f.width, f.height), 0.25);
 const colorOf = (f: DecodedFrame) => nearestNamedColor(meanColor(f, center(f)));

@@ -1,0 +1,202 @@
+/**
+ * npm run bench: rooms of 1, 2, 4 and 9 publishers (640x360 VP8 in, 1280x720 H.264 mix at 1500 kbps), each measured for
+ * MEASURE_S seconds after a warm-up: CPU of the server process tree, mix latency (a colour flip at a publisher to the
+ * first subscriber frame showing it) against a plain relay-and-decode of the same publisher, subscribers' downlink, and
+ * the mixer's output frame rate. Prints a table, writes JSON to bench/results/, and updates the table in README.md.
+ * No pass/fail: targets are printed next to the numbers.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { gridLayout } from '@app/core';
+import type { Rect } from '../test/helpers/media-probe';
+import { startStandIn, STANDIN_TOKEN } from '../test/helpers/relay-standin';
+import { startPublisher, type Publisher } from '../test/helpers/synthetic-publisher';
+import { startSubscriber, type DecodedFrame, type Subscriber } from '../test/helpers/whep-subscriber';
+import { treeCpuSeconds } from './proc-cpu';
+import { countDownlink, flipLatencies, median, now, percentile, sleep } from './measure';
+import { startServer } from './server-process';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SIZES = (process.env.BENCH_SIZES ?? '1,2,4,9').split(',').map(Number);
+const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_S = 6;
+const W = 1280;
+const H = 720;
+const KBPS = 1500;
+const FPS = 30;
+const FLIPS = Number(process.env.BENCH_FLIPS ?? 12);
+const TONES = [440, 620, 850, 1170, 1500, 1800, 2100, 2500, 2900];
+
+interface RoomResult {
+  publishers: number;
+  cpuCores: number;
+  serverProcesses: number;
+  loadGeneratorCores: number;
+  latencyP50Ms: number;
+  latencyP95Ms: number;
+  latencyAboveBaselineP50Ms: number;
+  latencyAboveBaselineP95Ms: number;
+  latencySamples: number;
+  downlinkKbps: number[];
+  downlinkVideoKbps: number[];
+  downlinkVsTarget: number;
+  mixFps: number;
+  droppedFrames: number;
+}
+
+const tileOf = (n: number, index: number) => (f: DecodedFrame): Rect => {
+  const r = gridLayout(n, W, H)[index];
+  return { x: (r.x * f.width) / W, y: (r.y * f.height) / H, w: (r.w * f.width) / W, h: (r.h * f.height) / H };
+};
+const whole = (f: DecodedFrame): Rect => ({ x: 0, y: 0, w: f.width, h: f.height });
+
+async function baseline(): Promise<{ p50: number; p95: number; samples: number }> {
+  const relay = await startStandIn('vp8');
+  const pub = await startPublisher({ whipUrl: relay.whipUrl, token: STANDIN_TOKEN, color: [255, 0, 0], width: 640, height: 360, fps: FPS, gop: 60, movingBar: true });
+  const sub = await startSubscriber({ whepUrl: relay.whepUrl, token: STANDIN_TOKEN });
+  try {
+    await sub.waitForFrame(() => true, 10_000);
+    await sleep(1000);
+    const lat = await flipLatencies(pub, sub, whole, FLIPS);
+    return { p50: median(lat), p95: percentile(lat, 95), samples: lat.length };
+  } finally {
+    await sub.close();
+    await pub.close();
+    await relay.close();
+  }
+}
+
+async function room(server: Awaited<ReturnType<typeof startServer>>, n: number, base: { p50: number; p95: number }): Promise<RoomResult> {
+  const name = `bench-${n}`;
+  await server.admin('POST', '/v1/rooms', { name, width: W, height: H, fps: FPS, videoBitrateKbps: KBPS });
+  const pubs: Publisher[] = [];
+  const subs: Subscriber[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      pubs.push(
+        await startPublisher({
+          whipUrl: `${server.baseUrl}/v1/rooms/${name}/whip`,
+          token: await server.token(name, `pub-${i}`),
+          color: i === 0 ? [255, 0, 0] : [40 + ((i * 50) % 200), 200, 40],
+          toneHz: TONES[i % TONES.length],
+          toneAmplitude: 0.1,
+          width: 640,
+          height: 360,
+          fps: FPS,
+          gop: 60,
+          movingBar: true,
+        }),
+      );
+    }
+    // A pure viewer and publisher 1's own subscription (mix-minus), as in a meeting.
+    for (const identity of ['viewer', n > 1 ? 'pub-1' : 'viewer-2']) {
+      subs.push(await startSubscriber({ whepUrl: `${server.baseUrl}/v1/rooms/${name}/whep`, token: await server.token(name, identity) }));
+    }
+    await Promise.all(subs.map((s) => s.waitForFrame(() => true, 15_000)));
+    await sleep(WARMUP_S * 1000);
+
+    const counters = subs.map(countDownlink);
+    const stats0 = ((await server.admin('GET', `/v1/rooms/${name}`)).json as { mixer: { stats: Record<string, number> } }).mixer.stats;
+    const cpu0 = treeCpuSeconds(server.pid);
+    const self0 = process.cpuUsage();
+    const b0 = counters.map((c) => [c.bytes(), c.videoBytes()]);
+    const t0 = now();
+    const latencies = await flipLatencies(pubs[0], subs[0], tileOf(n, 0), FLIPS);
+    const rest = MEASURE_S * 1000 - (now() - t0);
+    if (rest > 0) await sleep(rest);
+    const secs = (now() - t0) / 1000;
+    const cpu1 = treeCpuSeconds(server.pid);
+    const self1 = process.cpuUsage(self0);
+    const stats1 = ((await server.admin('GET', `/v1/rooms/${name}`)).json as { mixer: { stats: Record<string, number> } }).mixer.stats;
+    const kbps = counters.map((c, i) => ((c.bytes() - b0[i][0]) * 8) / secs / 1000);
+    const vkbps = counters.map((c, i) => ((c.videoBytes() - b0[i][1]) * 8) / secs / 1000);
+    const p50 = median(latencies);
+    const p95 = percentile(latencies, 95);
+    return {
+      publishers: n,
+      cpuCores: (cpu1.seconds - cpu0.seconds) / secs,
+      serverProcesses: cpu1.processes,
+      loadGeneratorCores: (self1.user + self1.system) / 1e6 / secs,
+      latencyP50Ms: p50,
+      latencyP95Ms: p95,
+      latencyAboveBaselineP50Ms: p50 - base.p50,
+      latencyAboveBaselineP95Ms: p95 - base.p95,
+      latencySamples: latencies.length,
+      downlinkKbps: kbps,
+      downlinkVideoKbps: vkbps,
+      downlinkVsTarget: Math.max(...vkbps.map((v) => Math.abs(v / KBPS - 1))),
+      mixFps: (stats1.framesEncoded - stats0.framesEncoded) / secs,
+      droppedFrames: stats1.framesDropped - stats0.framesDropped,
+    };
+  } finally {
+    await Promise.allSettled(subs.map((s) => s.close()));
+    await Promise.allSettled(pubs.map((p) => p.close()));
+    await server.admin('DELETE', `/v1/rooms/${name}`);
+  }
+}
+
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+function table(results: RoomResult[], base: { p50: number; p95: number }): string {
+  const rows = [
+    '| publishers | server CPU (cores) | mix latency p50 / p95 (ms) | above plain decode p50 / p95 (ms) | downlink per subscriber (kbps, video+audio) | video vs 1500 kbps | mix fps | dropped frames |',
+    '|---|---|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.publishers} | ${f2(r.cpuCores)} | ${f1(r.latencyP50Ms)} / ${f1(r.latencyP95Ms)} | ${f1(r.latencyAboveBaselineP50Ms)} / ${f1(r.latencyAboveBaselineP95Ms)} | ${r.downlinkKbps.map((k) => k.toFixed(0)).join(', ')} | ±${(r.downlinkVsTarget * 100).toFixed(1)}% | ${f1(r.mixFps)} | ${r.droppedFrames} |`,
+    ),
+  ];
+  return [
+    ...rows,
+    '',
+    `Plain relay + decode of one publisher (the baseline): p50 ${f1(base.p50)} ms, p95 ${f1(base.p95)} ms. ` +
+      `Targets for 4 publishers: ≤ 0.6 core, ≤ 150 ms p95 above the baseline; downlink within ±15% of the configured bitrate; 9 publishers hold 30 fps.`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  console.log(`bench: rooms of ${SIZES.join(', ')} publishers, ${MEASURE_S} s each; ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`);
+  const base = await baseline();
+  console.log(`baseline (relay + decode): p50 ${f1(base.p50)} ms, p95 ${f1(base.p95)} ms (${base.samples} flips)`);
+  const server = await startServer(ROOT);
+  const results: RoomResult[] = [];
+  try {
+    for (const n of SIZES) {
+      const r = await room(server, n, base);
+      results.push(r);
+      console.log(`room of ${n}: ${JSON.stringify(r)}`);
+    }
+  } finally {
+    await server.stop();
+  }
+  const md = table(results, base);
+  console.log(`\n${md}\n`);
+  const out = {
+    date: started.toISOString(),
+    machine: { cores: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    settings: { width: W, height: H, fps: FPS, videoBitrateKbps: KBPS, publisherInput: '640x360 VP8 30 fps with a moving bar', measureSeconds: MEASURE_S },
+    baseline: base,
+    rooms: results,
+  };
+  const dir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify(out, null, 2);
+  writeFileSync(path.join(dir, `bench-${started.toISOString().replace(/[:.]/g, '-')}.json`), json);
+  writeFileSync(path.join(dir, 'latest.json'), json);
+  const readme = path.join(ROOT, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const marked = `<!-- bench:start -->\nMeasured ${started.toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, by \`npm run bench\`; the load generators (publishers' encoders, subscribers' decoders) ran on the same machine.\n\n${md}\n<!-- bench:end -->`;
+  writeFileSync(readme, text.replace(/<!-- bench:start -->[\s\S]*<!-- bench:end -->/, marked));
+  console.log(`wrote bench/results/latest.json and the table in README.md`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
