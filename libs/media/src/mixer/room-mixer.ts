@@ -50,7 +50,9 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
         height: options.height,
         fps: options.fps,
         bitrateKbps: options.videoBitrateKbps,
-        gop: options.fps, // 1 s: the longest a new subscriber waits for a picture
+        // ffmpeg cannot force a keyframe when a subscriber joins or sends a PLI, so the mix has one every 0.5 s:
+        // a new subscriber waits at most that long (plus ICE and DTLS) for its first picture.
+        gop: Math.max(1, Math.round(options.fps / 2)),
         ffmpegPath,
       },
       logger,
