@@ -4,6 +4,7 @@
  * - {@link FrameAssembler}: a small jitter buffer that turns VP8 or H.264 RTP into complete frames, gated on keyframes;
  * - {@link ivfHeader}/{@link ivfFrame}: IVF framing so ffmpeg can decode VP8 from a pipe.
  */
+import { ivfFileHeader, ivfFrameHeader } from '../../libs/media/src/rtp/ivf';
 
 /** The subset of werift's RtpPacket used here. */
 export interface RtpLike {
@@ -273,24 +274,8 @@ export class FrameAssembler {
   }
 }
 
-/** 32-byte IVF file header for VP8. */
-export function ivfHeader(width: number, height: number, rate = 30): Buffer {
-  const h = Buffer.alloc(32);
-  h.write('DKIF', 0, 'ascii');
-  h.writeUInt16LE(0, 4);
-  h.writeUInt16LE(32, 6);
-  h.write('VP80', 8, 'ascii');
-  h.writeUInt16LE(width, 12);
-  h.writeUInt16LE(height, 14);
-  h.writeUInt32LE(rate, 16);
-  h.writeUInt32LE(1, 20);
-  return h;
-}
+/** 32-byte IVF file header for VP8 (the server's own framing, shared). */
+export const ivfHeader = (width: number, height: number, rate = 30): Buffer => ivfFileHeader(width, height, rate);
 
 /** 12-byte IVF frame header followed by the frame. */
-export function ivfFrame(data: Buffer, pts: number): Buffer {
-  const h = Buffer.alloc(12);
-  h.writeUInt32LE(data.length, 0);
-  h.writeBigUInt64LE(BigInt(pts), 4);
-  return Buffer.concat([h, data]);
-}
+export const ivfFrame = (data: Buffer, pts: number): Buffer => Buffer.concat([ivfFrameHeader(data.length, pts), data]);

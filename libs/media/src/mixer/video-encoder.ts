@@ -1,20 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { encoderArgs, type OutputVideoCodec } from '../ffmpeg/ffmpeg-args';
+import { encoderArgs, type EncoderArgsOptions } from '../ffmpeg/ffmpeg-args';
 import { SupervisedProcess } from '../ffmpeg/supervised-process';
 import type { Logger } from '../logger';
 import { isRtp, RtpContinuity, startsKeyframe } from '../rtp/rtp-bytes';
 
-export interface VideoEncoderOptions {
-  codec: OutputVideoCodec;
-  width: number;
-  height: number;
-  fps: number;
-  bitrateKbps: number;
-  gop: number;
-  ffmpegPath: string;
-}
+export type VideoEncoderOptions = Omit<EncoderArgsOptions, 'rtpPort' | 'payloadType' | 'ssrc'> & { ffmpegPath: string };
 
 /**
  * The room's single video encoder: canvas frames in (stdin), RTP out (loopback UDP), rewritten so that the stream stays
