@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { MIX_ALL } from '../mixer/audio-mixer';
 import { RoomMixer } from '../mixer/room-mixer';
 import { answerOffer, codecs, createPeer, type RtcNetworkOptions } from '../webrtc/peer-factory';
-import { parseOffer, planPublish, planSubscribe } from '../webrtc/sdp-offer';
+import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
 import { Subscriber } from './subscriber';
 
@@ -118,9 +118,12 @@ export class Room extends EventEmitter<RoomEvents> {
     const offerCodecs = media.find((m) => m.kind === 'video')?.codecs ?? [];
     const pc = createPeer(this.ctx.network, [codecs.vp8(), codecs.h264()], [codecs.opus()]);
     const pub = new Publisher(id, grants.identity, grants.displayName, pc, plan.video, plan.audio, offerCodecs, this.ctx.publisherTimeoutMs, this.ctx.logger);
+    const accepted = restrictOfferCodecs(offer, (kind, c) =>
+      kind === 'audio' ? codecMatches(c, 'opus') : codecMatches(c, 'vp8') || codecMatches(c, 'h264'),
+    );
     let answer: string;
     try {
-      answer = await answerOffer(pc, offer);
+      answer = await answerOffer(pc, accepted);
     } catch (e) {
       pub.close('error');
       this.scheduleIdle();
@@ -156,9 +159,11 @@ export class Room extends EventEmitter<RoomEvents> {
     const video = plan.video ? pc.addTransceiver('video', { direction: 'sendonly' }).sender : undefined;
     const audio = plan.audio ? pc.addTransceiver('audio', { direction: 'sendonly' }).sender : undefined;
     const sub = new Subscriber(id, grants.identity, pc, video, audio, this.ctx.logger);
+    const roomCodec = this.options.videoCodec;
+    const accepted = restrictOfferCodecs(offer, (kind, c) => (kind === 'audio' ? codecMatches(c, 'opus') : codecMatches(c, roomCodec)));
     let answer: string;
     try {
-      answer = await answerOffer(pc, offer);
+      answer = await answerOffer(pc, accepted);
     } catch (e) {
       sub.close('error');
       this.scheduleIdle();

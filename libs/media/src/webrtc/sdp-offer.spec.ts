@@ -1,5 +1,5 @@
 import { ValidationError } from '@app/core';
-import { parseOffer, planPublish, planSubscribe } from './sdp-offer';
+import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from './sdp-offer';
 
 const session = ['v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0 1', 'a=fingerprint:sha-256 AA:BB', 'a=ice-ufrag:abcd', 'a=ice-pwd:x'];
 const audio = (dir: string) => ['m=audio 9 UDP/TLS/RTP/SAVPF 111 0', 'a=mid:0', `a=${dir}`, 'a=rtpmap:111 opus/48000/2', 'a=rtpmap:0 PCMU/8000'];
@@ -61,5 +61,22 @@ describe('planSubscribe', () => {
   });
   it('accepts audio-only viewers', () => {
     expect(planSubscribe(parseOffer(sdp(audio('recvonly'))), 'h264')).toEqual({ video: false, audio: true });
+  });
+});
+
+describe('restrictOfferCodecs', () => {
+  const chrome = sdp(video('recvonly', ['VP8', 'rtx|apt=96', 'H264|packetization-mode=0;profile-level-id=42001f', 'H264|packetization-mode=1;profile-level-id=42e01f', 'rtx|apt=99', 'red']));
+  it('keeps only accepted codecs and their RTX, in the offer order', () => {
+    const out = restrictOfferCodecs(chrome, (_k, c) => codecMatches(c, 'h264'));
+    const m = parseOffer(out)[0];
+    expect(m.codecs.map((c) => `${c.name}:${c.payloadType}`)).toEqual(['H264:99', 'rtx:100']);
+    expect(out).not.toContain('a=rtpmap:96 ');
+    expect(out).not.toContain('a=fmtp:98 ');
+    expect(out).toContain('a=fmtp:99 packetization-mode=1');
+    expect(out.endsWith('\r\n')).toBe(true);
+  });
+  it('leaves other sections and session lines alone', () => {
+    const offer = sdp(audio('sendonly'), video('sendonly', ['VP8']));
+    expect(restrictOfferCodecs(offer, (k, c) => (k === 'audio' ? codecMatches(c, 'opus') : true))).toBe(offer.replace(' 111 0\r\n', ' 111\r\n').replace('a=rtpmap:0 PCMU/8000\r\n', ''));
   });
 });

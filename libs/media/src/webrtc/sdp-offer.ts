@@ -141,3 +141,44 @@ export function planSubscribe(media: OfferMedia[], roomCodec: 'vp8' | 'h264'): S
   }
   return { video: Boolean(video), audio: Boolean(audio) };
 }
+
+/**
+ * Removes from an offer's audio/video sections every payload type `keep` rejects (with its rtpmap, fmtp and rtcp-fb
+ * lines, and RTX/RED that point at it), so the answer lists only what the MCU handles. werift answers with the offer's
+ * remaining codecs in order and sends with the first, so this also decides the codec (e.g. H.264 packetization-mode=1,
+ * never mode 0, whatever order a browser offers them in).
+ */
+export function restrictOfferCodecs(sdp: string, keep: (kind: 'audio' | 'video', codec: OfferCodec) => boolean): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const lines = sdp.split(/\r?\n/);
+  const media = parseOffer(sdp);
+  const out: string[] = [];
+  let section = -1;
+  let drop = new Set<number>();
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      section++;
+      const m = media[section];
+      drop = new Set<number>();
+      if (m && (m.kind === 'audio' || m.kind === 'video')) {
+        const kept = new Set(m.codecs.filter((c) => keep(m.kind as 'audio' | 'video', c)).map((c) => c.payloadType));
+        for (const c of m.codecs) {
+          const apt = /(?:^|;)\s*apt=(\d+)/.exec(c.fmtp ?? '');
+          const isRepair = ['rtx', 'red', 'ulpfec', 'flexfec-03'].includes(c.name.toLowerCase());
+          if (isRepair) {
+            // keep a repair codec only if what it repairs is kept (RED/FEC: drop; the mixer does not use them)
+            if (!(c.name.toLowerCase() === 'rtx' && apt && kept.has(Number(apt[1])))) drop.add(c.payloadType);
+          } else if (!kept.has(c.payloadType)) drop.add(c.payloadType);
+        }
+        const parts = line.split(' ');
+        const pts = parts.slice(3).filter((pt) => !drop.has(Number(pt)));
+        out.push([...parts.slice(0, 3), ...pts].join(' '));
+        continue;
+      }
+    }
+    const ref = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ ]/.exec(line);
+    if (ref && drop.has(Number(ref[1]))) continue;
+    out.push(line);
+  }
+  return out.join(eol);
+}
