@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Checks the system packages the MCU needs (ffmpeg with libx264/libvpx/libopus, redis-server, chromium for browser tests).
+// Checks the system packages the MCU needs: ffmpeg (with libx264/libvpx/libopus) to run, and Debian's chromium for the
+// browser tests (`node scripts/check-system.js test`).
 // As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it stops and names what to install.
 // Plain JavaScript with no dependencies: it runs before `npm install` has installed anything.
 'use strict';
@@ -11,7 +12,7 @@ const needed = [
   { bin: 'ffmpeg', pkg: 'ffmpeg', skip: () => Boolean(process.env.FFMPEG_PATH) },
   { bin: 'ffprobe', pkg: 'ffmpeg', skip: () => false },
 ];
-if (process.env.MCU_NEED_CHROMIUM === '1') needed.push({ bin: 'chromium', pkg: 'chromium', skip: () => false });
+if (process.argv.includes('test')) needed.push({ bin: 'chromium', pkg: 'chromium', skip: () => Boolean(process.env.CHROMIUM_PATH) });
 
 const missing = [...new Set(needed.filter((n) => !n.skip() && !has(n.bin)).map((n) => n.pkg))];
 if (missing.length === 0) process.exit(0);

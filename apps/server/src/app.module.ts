@@ -3,8 +3,10 @@ import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
 import { RoomsController } from './rooms/rooms.controller';
+import { TokenIssuer } from './rooms/token-issuer.service';
 import { APP_CONFIG, FFMPEG_INFO } from './tokens';
 import { SessionsService } from './webrtc/sessions.service';
+import { WebController } from './web/web.controller';
 import { WhepController, WhipController } from './webrtc/whip.controller';
 
 export const MAX_PUBLISHERS_PER_ROOM = 25;
@@ -16,7 +18,7 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, RoomsController, WhipController, WhepController],
+      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -42,6 +44,7 @@ export class AppModule implements OnApplicationShutdown {
           },
         },
         SessionsService,
+        TokenIssuer,
       ],
     };
   }

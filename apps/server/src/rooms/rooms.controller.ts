@@ -1,17 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import {
-  DEFAULT_ROOM_OPTIONS,
-  NotFoundError,
-  ROOM_NAME_RE,
-  signRoomToken,
-  validateCreateRoom,
-  validateTokenRequest,
-} from '@app/core';
-import type { AppConfig } from '@app/config';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { NotFoundError, ROOM_NAME_RE, validateCreateRoom, validateTokenRequest } from '@app/core';
 import { RoomManager } from '@app/media';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
-import { APP_CONFIG } from '../tokens';
 import { roomView } from './room-view';
+import { TokenIssuer } from './token-issuer.service';
 
 /** A room name from a path: anything that is not a valid name cannot exist, so it is a 404 (never a path to follow). */
 export function roomParam(name: string): string {
@@ -24,7 +16,7 @@ export function roomParam(name: string): string {
 export class RoomsController {
   constructor(
     private readonly rooms: RoomManager,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tokens: TokenIssuer,
   ) {}
 
   @Post()
@@ -52,20 +44,6 @@ export class RoomsController {
   @Post(':name/tokens')
   token(@Param('name') rawName: string, @Body() body: unknown) {
     if (!ROOM_NAME_RE.test(rawName)) throw new NotFoundError(`invalid room name "${rawName.slice(0, 64)}"`);
-    const req = validateTokenRequest(body ?? {});
-    const room = this.rooms.getOrCreate(rawName, DEFAULT_ROOM_OPTIONS);
-    const { token, claims } = signRoomToken(
-      { room: room.name, identity: req.identity, displayName: req.displayName, canPublish: req.canPublish, canSubscribe: req.canSubscribe },
-      this.config.apiSecret,
-      { ttlSeconds: req.ttlSeconds, issuer: this.config.apiKey },
-    );
-    return {
-      token,
-      room: room.name,
-      identity: req.identity,
-      expiresAt: new Date(claims.exp * 1000).toISOString(),
-      grants: claims.grants,
-      iceServers: this.config.iceServers,
-    };
+    return this.tokens.issue(rawName, validateTokenRequest(body ?? {}));
   }
 }
