@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
-import { DepacketizeBase, JitterBufferBase } from 'werift/nonstandard';
+import type { MediaStreamTrack, RTCPeerConnection, RtpPacket } from 'werift';
 import type { Logger } from '../logger';
-import { annexBIsKeyframe } from '../rtp/rtp-bytes';
+import { VideoFrameAssembler } from '../rtp/video-frame-assembler';
 import type { EncodedFrame } from '../mixer/video-input';
 import type { OfferCodec } from '../webrtc/sdp-offer';
 
@@ -80,27 +79,19 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.videoTrack = track;
     const receiver = this.pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
     if (receiver) this.videoReceiverPli = (ssrc) => receiver.sendRtcpPLI(ssrc);
-    const jitter = new JitterBufferBase(90000, { latency: 150, bufferSize: 2000 });
-    const codecName = this.videoCodec === 'vp8' ? 'VP8' : 'MPEG4/ISO/AVC';
-    let depacketizer = new DepacketizeBase(codecName, { isFinalPacketInSequence: (h: RtpHeader) => h.marker });
     const ptOk = new Set(this.offerCodecs.filter((c) => c.name.toLowerCase() === this.videoCodec).map((c) => c.payloadType));
+    const assembler = new VideoFrameAssembler(
+      this.videoCodec,
+      (frame) => {
+        this.framesIn++;
+        this.emit('video', frame);
+      },
+      () => this.requestKeyframe(),
+    );
     track.onReceiveRtp.subscribe((rtp) => {
       this.count(rtp);
       if (ptOk.size && !ptOk.has(rtp.header.payloadType)) return; // RTX/RED/other codecs are not decoded
-      for (const j of jitter.processInput({ rtp })) {
-        if (j.isPacketLost) {
-          // A gap the jitter buffer gave up on: the next frames are broken until a keyframe.
-          depacketizer = new DepacketizeBase(codecName, { isFinalPacketInSequence: (h: RtpHeader) => h.marker });
-          this.requestKeyframe();
-        }
-        if (!j.rtp) continue;
-        for (const d of depacketizer.processInput({ rtp: j.rtp })) {
-          if (!d.frame) continue;
-          this.framesIn++;
-          const isKeyframe = d.frame.isKeyframe || (this.videoCodec === 'h264' && annexBIsKeyframe(d.frame.data));
-          this.emit('video', { data: d.frame.data, isKeyframe, timestamp: j.rtp.header.timestamp });
-        }
-      }
+      assembler.push(rtp);
     });
   }
 

@@ -1,0 +1,15 @@
+/** Queue names and job payloads shared by the server (producer) and the workers (consumers). */
+export const QUEUE_RECORDINGS = 'mcu-recordings';
+export const QUEUE_WEBHOOKS = 'mcu-webhooks';
+
+export interface RecordingJobData {
+  recordingId: string;
+}
+
+export interface WebhookJobData {
+  recordingId: string;
+  seq: number;
+  event: Record<string, unknown>;
+}
+
+export const KEY_PREFIX = 'mcu';
