@@ -22,7 +22,7 @@ export interface TestApp {
   rooms: RoomManager;
   /** A request with admin Basic auth (unless headers.authorization is given). */
   admin(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResponse>;
-  request(method: string, urlPath: string, init?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<HttpResponse>;
+  request(method: string, urlPath: string, init?: { body?: string; headers?: Record<string, string> }): Promise<HttpResponse>;
   token(room: string, identity: string, extra?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
@@ -38,7 +38,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const baseUrl = `http://127.0.0.1:${port}`;
   const basic = `Basic ${Buffer.from(`${config.apiKey}:${config.apiSecret}`).toString('base64')}`;
 
-  const request = async (method: string, urlPath: string, init: { body?: string | Buffer; headers?: Record<string, string> } = {}) => {
+  const request = async (method: string, urlPath: string, init: { body?: string; headers?: Record<string, string> } = {}) => {
     const res = await fetch(`${baseUrl}${urlPath}`, { method, headers: init.headers, body: init.body });
     const text = await res.text();
     let json: unknown;
