@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Checks the system packages the MCU needs: ffmpeg (with libx264/libvpx/libopus) to run, and Debian's chromium for the
+// Checks the system packages the MCU needs: ffmpeg (with libx264/libvpx/libopus) and redis-server to run, and Debian's chromium for the
 // browser tests (`node scripts/check-system.js test`).
 // As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it stops and names what to install.
 // Plain JavaScript with no dependencies: it runs before `npm install` has installed anything.
@@ -11,6 +11,8 @@ const has = (cmd) => spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'i
 const needed = [
   { bin: 'ffmpeg', pkg: 'ffmpeg', skip: () => Boolean(process.env.FFMPEG_PATH) },
   { bin: 'ffprobe', pkg: 'ffmpeg', skip: () => false },
+  // the embedded default runs its own redis-server; with REDIS_URL set, none is needed here
+  { bin: 'redis-server', pkg: 'redis-server', skip: () => Boolean(process.env.REDIS_URL) && !process.argv.includes('test') },
 ];
 if (process.argv.includes('test')) needed.push({ bin: 'chromium', pkg: 'chromium', skip: () => Boolean(process.env.CHROMIUM_PATH) });
 

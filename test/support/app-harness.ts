@@ -27,10 +27,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Starts the real application on a free loopback port, with a private data directory. */
+/**
+ * Starts the real application on a free loopback port, with a private data directory and (unless REDIS_URL is set)
+ * its own embedded redis-server.
+ */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mcu-test-'));
-  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
+  const inherited = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {};
+  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...inherited, ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
   const ffmpeg = locateFfmpeg(config.ffmpegPath);
   const app = await createApp(config, ffmpeg);
   await app.listen(0, '127.0.0.1');

@@ -2,6 +2,9 @@ import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown 
 import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
+import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
+import { RecordingsController } from './recordings/recordings.controller';
+import { RecordingsService } from './recordings/recordings.service';
 import { RoomsController } from './rooms/rooms.controller';
 import { TokenIssuer } from './rooms/token-issuer.service';
 import { APP_CONFIG, FFMPEG_INFO } from './tokens';
@@ -18,7 +21,7 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController],
+      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -45,6 +48,9 @@ export class AppModule implements OnApplicationShutdown {
         },
         SessionsService,
         TokenIssuer,
+        ...jobsProviders,
+        JobsLifecycle,
+        RecordingsService,
       ],
     };
   }

@@ -1,21 +1,44 @@
 import { ConfigError, loadConfig } from '@app/config';
+import { FfmpegNotUsableError, locateFfmpeg } from '@app/media';
+import { startWorkers } from './worker-runtime';
 
 /**
- * The worker process runs BullMQ processors (recording, livestream, webhook delivery) on any host that reaches Redis and
- * the server. No queue exists yet: recordings arrive with the recording issue. Until then this entry point only
- * validates the shared configuration, so deployments can already wire it up, and says plainly that it has nothing to do.
+ * A worker process: BullMQ processors for recordings and webhook deliveries, on any host that reaches Redis
+ * (REDIS_URL) and the server (MCU_SERVER_URL). The server runs the same workers in-process when REDIS_URL is unset.
  */
-function main(): void {
+const log = (level: 'log' | 'warn' | 'error', m: string) => console[level](`${new Date().toISOString()} [worker ${process.pid}] ${m}`);
+const logger = { log: (m: string) => log('log', m), warn: (m: string) => log('warn', m), error: (m: string) => log('error', m), debug: () => undefined };
+
+async function main(): Promise<void> {
+  let config;
+  let ffmpeg;
   try {
-    loadConfig();
+    config = loadConfig();
+    if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required for a separate worker (the server runs an embedded worker when it is unset)']);
+    ffmpeg = locateFfmpeg(config.ffmpegPath);
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof FfmpegNotUsableError) {
       console.error(e.message);
       process.exit(1);
     }
     throw e;
   }
-  console.log('[worker] configuration is valid; no job queues are defined in this version (recording and livestream jobs come later). Exiting.');
+  const serverUrl = config.serverUrl;
+  const runtime = startWorkers({ config, redisUrl: config.redisUrl, ffmpegPath: ffmpeg.path, serverUrl: () => serverUrl, logger });
+  logger.log(`started; server ${serverUrl}, recordings in ${config.recordingsDir}`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: finishing current jobs`);
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main();
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

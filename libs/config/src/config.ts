@@ -24,6 +24,18 @@ export interface AppConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** A publisher whose connection is gone (or who sent nothing) for this long is removed. */
   publisherTimeoutMs: number;
+  recordingsDir: string;
+  recordingConcurrency: number;
+  recordingEmptyTimeoutMs: number;
+  /** A recording whose worker shows no sign of life for this long is marked failed (its file is kept). */
+  recordingHeartbeatTimeoutMs: number;
+  /** Run BullMQ workers inside the server process (the embedded default when REDIS_URL is unset). */
+  runWorker: boolean;
+  /** Where workers reach the server's API (WHEP of the mix). */
+  serverUrl: string;
+  webhookUrl?: string;
+  webhookAttempts: number;
+  webhookBackoffMs: number;
 }
 
 export class ConfigError extends Error {
@@ -93,9 +105,33 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const publisherTimeoutMs = timeoutS === undefined ? 5000 : Number(timeoutS) * 1000;
   if (!(publisherTimeoutMs >= 1000 && publisherTimeoutMs <= 60000)) problems.push('PUBLISHER_TIMEOUT_SECONDS must be from 1 to 60');
 
+  const num = (k: string, def: number, min: number, max: number): number => {
+    const v = str(k);
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      problems.push(`${k} must be a number from ${min} to ${max} (got "${v}")`);
+      return def;
+    }
+    return n;
+  };
+  const recordingConcurrency = num('RECORDING_CONCURRENCY', 2, 0, 64);
+  const recordingEmptyTimeoutMs = num('RECORDING_EMPTY_TIMEOUT_SECONDS', 60, 1, 86400) * 1000;
+  const recordingHeartbeatTimeoutMs = num('RECORDING_HEARTBEAT_TIMEOUT_SECONDS', 30, 2, 3600) * 1000;
+  const webhookAttempts = num('WEBHOOK_ATTEMPTS', 15, 1, 100);
+  const webhookBackoffMs = num('WEBHOOK_BACKOFF_MS', 1000, 10, 600000);
+  const webhookUrl = str('WEBHOOK_URL');
+  if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl)) problems.push('WEBHOOK_URL must be an http:// or https:// URL');
+  const runWorkerRaw = str('RUN_WORKER');
+  if (runWorkerRaw !== undefined && !['true', 'false'].includes(runWorkerRaw)) problems.push('RUN_WORKER must be true or false');
+  const serverUrl = str('MCU_SERVER_URL');
+  if (serverUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(serverUrl)) problems.push('MCU_SERVER_URL must be an http:// or https:// URL');
+
   if (problems.length) throw new ConfigError(problems);
+  const listenPort = port('PORT', 3000) ?? 3000;
+  const dataDir = path.resolve(cwd, str('DATA_DIR') ?? 'data');
   return {
-    port: port('PORT', 3000) ?? 3000,
+    port: listenPort,
     host: str('HOST') ?? '0.0.0.0',
     apiKey: apiKey ?? DEV_API_KEY,
     apiSecret: apiSecret ?? DEV_API_SECRET,
@@ -105,9 +141,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     iceServers,
     ...(str('FFMPEG_PATH') ? { ffmpegPath: str('FFMPEG_PATH') } : {}),
     ...(redisUrl ? { redisUrl } : {}),
-    dataDir: path.resolve(cwd, str('DATA_DIR') ?? 'data'),
+    dataDir,
     logLevel,
     publisherTimeoutMs,
+    recordingsDir: path.resolve(cwd, str('RECORDINGS_DIR') ?? path.join(dataDir, 'recordings')),
+    recordingConcurrency,
+    recordingEmptyTimeoutMs,
+    recordingHeartbeatTimeoutMs,
+    runWorker: runWorkerRaw === undefined ? redisUrl === undefined : runWorkerRaw === 'true',
+    serverUrl: (serverUrl ?? `http://127.0.0.1:${listenPort}`).replace(/\/$/, ''),
+    ...(webhookUrl ? { webhookUrl } : {}),
+    webhookAttempts,
+    webhookBackoffMs,
   };
 }
 

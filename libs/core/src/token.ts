@@ -8,6 +8,8 @@ export interface TokenGrants {
   displayName?: string;
   canPublish: boolean;
   canSubscribe: boolean;
+  /** A hidden subscriber (a recorder or livestream worker) is not listed and does not keep a room from being empty. */
+  hidden?: boolean;
 }
 
 export interface TokenClaims {
@@ -15,7 +17,7 @@ export interface TokenClaims {
   sub: string;
   room: string;
   name?: string;
-  grants: { canPublish: boolean; canSubscribe: boolean };
+  grants: { canPublish: boolean; canSubscribe: boolean; hidden?: boolean };
   iat: number;
   exp: number;
 }
@@ -35,7 +37,7 @@ export function signRoomToken(
     sub: grants.identity,
     room: grants.room,
     ...(grants.displayName ? { name: grants.displayName } : {}),
-    grants: { canPublish: grants.canPublish, canSubscribe: grants.canSubscribe },
+    grants: { canPublish: grants.canPublish, canSubscribe: grants.canSubscribe, ...(grants.hidden ? { hidden: true } : {}) },
     iat,
     exp: iat + opts.ttlSeconds,
   };
@@ -78,6 +80,7 @@ export function verifyRoomToken(token: string, secret: string, nowSeconds = Date
     ...(typeof claims.name === 'string' ? { displayName: claims.name } : {}),
     canPublish: claims.grants.canPublish === true,
     canSubscribe: claims.grants.canSubscribe === true,
+    ...(claims.grants.hidden === true ? { hidden: true } : {}),
   };
 }
 

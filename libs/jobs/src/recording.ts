@@ -24,6 +24,8 @@ export interface Recording {
   seq: number;
   /** Set when a stop was asked for (by the API, the room emptying or its deletion). */
   stopRequested?: string;
+  /** Last sign of life from the worker (ms since epoch); the server fails recordings whose worker went silent. */
+  heartbeatAt?: number;
 }
 
 export const FINAL_STATUSES: readonly RecordingStatus[] = ['ready', 'failed'];
@@ -83,7 +85,7 @@ export function contentTypeFor(format: RecordingFormat, audioOnly: boolean): str
 }
 
 /** Public JSON view (internal bookkeeping stays out). */
-export function recordingView(r: Recording): Omit<Recording, 'stopRequested' | 'seq'> {
-  const { stopRequested: _s, seq: _q, ...rest } = r;
+export function recordingView(r: Recording): Omit<Recording, 'stopRequested' | 'seq' | 'heartbeatAt'> {
+  const { stopRequested: _s, seq: _q, heartbeatAt: _h, ...rest } = r;
   return rest;
 }

@@ -10,3 +10,8 @@ export * from './room/subscriber';
 export * from './rtp/rtp-bytes';
 export * from './webrtc/peer-factory';
 export * from './webrtc/sdp-offer';
+export * from './webrtc/whep-client';
+export * from './rtp/ogg-opus';
+export * from './rtp/video-frame-assembler';
+export * from './rtp/ivf';
+export type { EncodedFrame } from './mixer/video-input';

@@ -158,7 +158,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const pc = createPeer(this.ctx.network, [codecs[this.options.videoCodec]()], [codecs.opus()]);
     const video = plan.video ? pc.addTransceiver('video', { direction: 'sendonly' }).sender : undefined;
     const audio = plan.audio ? pc.addTransceiver('audio', { direction: 'sendonly' }).sender : undefined;
-    const sub = new Subscriber(id, grants.identity, pc, video, audio, this.ctx.logger);
+    const sub = new Subscriber(id, grants.identity, pc, video, audio, this.ctx.logger, grants.hidden === true);
     const roomCodec = this.options.videoCodec;
     const accepted = restrictOfferCodecs(offer, (kind, c) => (kind === 'audio' ? codecMatches(c, 'opus') : codecMatches(c, roomCodec)));
     let answer: string;
@@ -169,7 +169,7 @@ export class Room extends EventEmitter<RoomEvents> {
       this.scheduleIdle();
       throw new ValidationError(`could not answer the offer: ${(e as Error).message}`, 'invalid_sdp');
     }
-    this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
+    if (!grants.hidden) this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
     this.subscribers.set(id, sub);
     sub.once('closed', (reason) => {
       this.subscribers.delete(id);
@@ -220,12 +220,21 @@ export class Room extends EventEmitter<RoomEvents> {
       if (p.displayName) v.displayName = p.displayName;
       v.publisher = { id: p.id, audio: p.hasAudio, video: Boolean(p.videoCodec), ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}), since: p.createdAt.toISOString() };
     }
-    for (const s of this.subscribers.values()) get(s.identity).subscriber = { id: s.id, since: s.createdAt.toISOString() };
+    for (const s of this.subscribers.values()) if (!s.hidden) get(s.identity).subscriber = { id: s.id, since: s.createdAt.toISOString() };
     return [...byIdentity.values()];
   }
 
+  /** Visible participants (hidden recorder/livestream subscribers do not count). */
   get counts(): { publishers: number; subscribers: number } {
-    return { publishers: this.publishers.size, subscribers: this.subscribers.size };
+    let subscribers = 0;
+    for (const s of this.subscribers.values()) if (!s.hidden) subscribers++;
+    return { publishers: this.publishers.size, subscribers };
+  }
+
+  /** Nobody but hidden subscribers (recorders) is in the room. */
+  get isEmpty(): boolean {
+    const c = this.counts;
+    return c.publishers === 0 && c.subscribers === 0;
   }
 
   /** Mixer layout and counters, for the API, metrics and tests. */

@@ -14,6 +14,9 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason] }> 
   private audioSeq = Math.floor(Math.random() * 0x8000);
   private audioTs = Math.floor(Math.random() * 0x7fffffff);
   private closed = false;
+  private lastRtcpAt = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  static SILENCE_TIMEOUT_MS = 15_000;
   variant = 'all';
   videoPacketsOut = 0;
   audioPacketsOut = 0;
@@ -27,11 +30,21 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason] }> 
     readonly videoSender: RTCRtpSender | undefined,
     readonly audioSender: RTCRtpSender | undefined,
     private readonly logger?: Logger,
+    readonly hidden = false,
   ) {
     super();
     pc.connectionStateChange.subscribe((s) => {
       if (s === 'failed' || s === 'closed') this.close('connection_lost');
+      if (s === 'connected') this.lastRtcpAt = Date.now();
     });
+    // werift has no ICE consent checks: a subscriber that vanished is noticed by its silence (no RTCP receiver reports).
+    for (const sender of [videoSender, audioSender]) sender?.onRtcp.subscribe(() => (this.lastRtcpAt = Date.now()));
+    this.watchdog = setInterval(() => {
+      if (this.lastRtcpAt && Date.now() - this.lastRtcpAt > Subscriber.SILENCE_TIMEOUT_MS) {
+        this.logger?.warn(`subscriber ${this.id} (${this.identity}) sent no RTCP for ${Date.now() - this.lastRtcpAt} ms; removing`);
+        this.close('connection_lost');
+      }
+    }, 2000);
     videoSender?.onPictureLossIndication.subscribe(() => {
       // ffmpeg cannot force a keyframe on demand; the mix has a 1 s keyframe interval. Counted for metrics.
       this.pliReceived++;
@@ -68,6 +81,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason] }> 
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     this.pc.close().catch(() => undefined);
     this.emit('closed', reason);
     this.removeAllListeners();

@@ -1,0 +1,91 @@
+import * as path from 'node:path';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '@app/config';
+import { type EmbeddedRedis, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, startEmbeddedRedis, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
+import type { FfmpegInfo } from '@app/media';
+import type { AddressInfo } from 'node:net';
+import { startWorkers, type WorkerRuntime } from '../../../worker/src/worker-runtime';
+import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
+
+export const REDIS_INFO = Symbol('REDIS_INFO');
+export const REDIS = Symbol('REDIS');
+export const RECORDINGS_QUEUE = Symbol('RECORDINGS_QUEUE');
+
+export interface RedisInfo {
+  url: string;
+  embedded?: EmbeddedRedis;
+  connections: RedisConnections;
+}
+
+export const jobsProviders: Provider[] = [
+  {
+    provide: REDIS_INFO,
+    inject: [APP_CONFIG],
+    useFactory: async (config: AppConfig): Promise<RedisInfo> => {
+      const logger = new Logger('Redis');
+      const onError = (m: string) => logger.warn(m);
+      if (config.redisUrl) return { url: config.redisUrl, connections: new RedisConnections(config.redisUrl, onError) };
+      const embedded = await startEmbeddedRedis(path.join(config.dataDir, 'redis'));
+      logger.log(`embedded redis-server on ${embedded.url} (data in ${path.join(config.dataDir, 'redis')}, AOF on)`);
+      return { url: embedded.url, embedded, connections: new RedisConnections(embedded.url, onError) };
+    },
+  },
+  { provide: REDIS, inject: [REDIS_INFO], useFactory: (info: RedisInfo) => info.connections.create() },
+  {
+    provide: RECORDINGS_QUEUE,
+    inject: [REDIS_INFO],
+    useFactory: (info: RedisInfo) => new Queue<RecordingJobData>(QUEUE_RECORDINGS, { connection: info.connections.create() }),
+  },
+  {
+    provide: RecordingStore,
+    inject: [REDIS, REDIS_INFO, APP_CONFIG],
+    useFactory: (redis: Redis, info: RedisInfo, config: AppConfig) => {
+      const webhooks = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: info.connections.create() }) : undefined;
+      return new RecordingStore(redis, webhookPublisher(webhooks, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }));
+    },
+  },
+];
+
+/** Starts the embedded worker (when configured) and shuts queues, workers and the embedded Redis down in order. */
+@Injectable()
+export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private worker?: WorkerRuntime;
+  private readonly logger = new Logger('Workers');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FFMPEG_INFO) private readonly ffmpeg: FfmpegInfo,
+    @Inject(REDIS_INFO) private readonly redisInfo: RedisInfo,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
+    private readonly http: HttpAdapterHost,
+  ) {}
+
+  /** The URL the embedded worker uses to reach this server (its port is known only once it listens). */
+  serverUrl(): string {
+    if (process.env.MCU_SERVER_URL) return this.config.serverUrl;
+    const addr = this.http.httpAdapter?.getHttpServer()?.address() as AddressInfo | null;
+    return addr ? `http://127.0.0.1:${addr.port}` : this.config.serverUrl;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runWorker) return;
+    this.worker = startWorkers({
+      config: this.config,
+      redisUrl: this.redisInfo.url,
+      ffmpegPath: this.ffmpeg.path,
+      serverUrl: () => this.serverUrl(),
+      logger: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m), debug: (m) => this.logger.debug(m) },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close().catch(() => undefined);
+    this.redisInfo.connections.closeAll();
+    await this.redisInfo.embedded?.stop();
+  }
+}

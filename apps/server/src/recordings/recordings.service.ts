@@ -1,0 +1,173 @@
+import { createReadStream, rmSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { ConflictError, NotFoundError, ValidationError } from '@app/core';
+import type { AppConfig } from '@app/config';
+import { contentTypeFor, isFinal, type Recording, recordingFileName, RecordingStore, recordingView, RECORDING_ID_RE, type RecordingStatus, validateRecordingRequest } from '@app/jobs';
+import { RoomManager } from '@app/media';
+import type { Request, Response } from 'express';
+import { APP_CONFIG } from '../tokens';
+import { RECORDINGS_QUEUE } from './jobs.providers';
+
+const STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopping', 'ready', 'failed'];
+
+/**
+ * Recordings: requests go on the BullMQ queue (a worker records), metadata lives in Redis. A sweep asks workers to stop
+ * when a room has been empty long enough or was deleted, and fails recordings whose worker went silent (file kept).
+ */
+@Injectable()
+export class RecordingsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Recordings');
+  private sweepTimer?: NodeJS.Timeout;
+  private readonly emptySince = new Map<string, number>();
+
+  constructor(
+    private readonly store: RecordingStore,
+    private readonly rooms: RoomManager,
+    @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweepTimer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.warn(`sweep: ${e.message}`)), 2000);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  async create(roomName: string, body: unknown): Promise<Recording> {
+    const req = validateRecordingRequest(body);
+    const room = this.rooms.get(roomName);
+    const rec = await this.store.create({ room: room.name, ...req });
+    await this.queue.add('record', { recordingId: rec.id }, { jobId: rec.id, removeOnComplete: 1000, removeOnFail: 5000 });
+    this.logger.log(`recording ${rec.id} of room ${room.name} queued (${rec.format}${rec.audioOnly ? ', audio only' : ''})`);
+    return rec;
+  }
+
+  get(id: string): Promise<Recording> {
+    return this.store.get(id);
+  }
+
+  async list(q: { room?: string; status?: string; limit?: string; cursor?: string }) {
+    if (q.status !== undefined && !STATUSES.includes(q.status as RecordingStatus)) throw new ValidationError(`status must be one of: ${STATUSES.join(', ')}`);
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('limit must be an integer from 1 to 500');
+    if (q.cursor !== undefined && !/^\d+$/.test(q.cursor)) throw new ValidationError('cursor is not valid');
+    const page = await this.store.list({ room: q.room, status: q.status as RecordingStatus | undefined, limit, cursor: q.cursor });
+    return { items: page.items.map(recordingView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  async stop(id: string, reason = 'stopped through the API'): Promise<Recording> {
+    const rec = await this.store.get(id);
+    if (isFinal(rec.status)) throw new ConflictError(`recording ${id} is already ${rec.status}`);
+    if (rec.status === 'queued') {
+      // Never started (no worker free yet): take it off the queue; nothing was recorded.
+      const job = await this.queue.getJob(id);
+      await job?.remove().catch(() => undefined);
+      return this.store.update(id, { stopRequested: reason, status: 'failed', error: 'stopped before it started: nothing was recorded', endedAt: new Date().toISOString() });
+    }
+    return this.store.update(id, { stopRequested: rec.stopRequested ?? reason });
+  }
+
+  async remove(id: string): Promise<void> {
+    let rec = await this.store.get(id);
+    if (!isFinal(rec.status)) {
+      await this.stop(id, 'deleted through the API');
+      const deadline = Date.now() + 20_000;
+      while (!isFinal(rec.status) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        rec = await this.store.get(id);
+      }
+    }
+    rmSync(this.filePath(rec), { force: true });
+    await this.store.remove(id);
+    this.logger.log(`recording ${id} deleted`);
+  }
+
+  private filePath(rec: Recording): string {
+    return path.join(this.config.recordingsDir, recordingFileName(rec.id, rec.format));
+  }
+
+  /** Streams the file with HTTP Range support (RFC 9110 single ranges); a file still being written can be read too. */
+  async sendFile(id: string, req: Request, res: Response): Promise<void> {
+    if (!RECORDING_ID_RE.test(id)) throw new NotFoundError('recording not found');
+    const rec = await this.store.get(id);
+    const file = this.filePath(rec);
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      throw new NotFoundError(`recording ${id} has no file (${rec.status})`);
+    }
+    const safeName = rec.name.replace(/[^A-Za-z0-9._ -]+/g, '_').slice(0, 100) || rec.id;
+    res.setHeader('Content-Type', contentTypeFor(rec.format, rec.audioOnly));
+    res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('Content-Disposition', `attachment; filename="${safeName}.${rec.format}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    const range = req.headers.range;
+    let start = 0;
+    let end = size - 1;
+    if (range) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      if (m && (m[1] || m[2])) {
+        if (m[1]) {
+          start = Number(m[1]);
+          end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
+        } else {
+          start = Math.max(0, size - Number(m[2]));
+        }
+      }
+      if (!m || start > end || start >= size) {
+        res.status(416).setHeader('Content-Range', `bytes */${size}`);
+        res.json({ error: { code: 'range_not_satisfiable', message: `the file has ${size} bytes` } });
+        return;
+      }
+      res.status(206).setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+    } else res.status(200);
+    res.setHeader('Content-Length', String(end - start + 1));
+    if (req.method === 'HEAD' || size === 0) {
+      res.end();
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const stream = createReadStream(file, { start, end });
+      stream.on('error', reject);
+      res.on('close', () => {
+        stream.destroy();
+        resolve();
+      });
+      stream.pipe(res);
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    for (const rec of await this.store.unfinished()) {
+      if (rec.status === 'queued') continue;
+      if (['starting', 'active', 'stopping'].includes(rec.status) && now - (rec.heartbeatAt ?? now) > this.config.recordingHeartbeatTimeoutMs) {
+        this.logger.warn(`recording ${rec.id}: its worker went silent; marking it failed (the partial file is kept)`);
+        await this.store.update(rec.id, { status: 'failed', error: 'the worker stopped responding; the partial file is kept', endedAt: new Date().toISOString() }, { allowNoop: true });
+        continue;
+      }
+      if (rec.stopRequested) continue;
+      const room = this.rooms.find(rec.room);
+      if (!room) {
+        await this.store.update(rec.id, { stopRequested: 'the room was deleted' });
+        continue;
+      }
+      if (!room.isEmpty) {
+        this.emptySince.delete(rec.id);
+        continue;
+      }
+      const since = this.emptySince.get(rec.id) ?? now;
+      this.emptySince.set(rec.id, since);
+      if (now - since >= this.config.recordingEmptyTimeoutMs) {
+        this.emptySince.delete(rec.id);
+        this.logger.log(`recording ${rec.id}: room ${rec.room} empty for ${Math.round((now - since) / 1000)} s; stopping`);
+        await this.store.update(rec.id, { stopRequested: 'the room was empty' });
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Job } from 'bullmq';
+import { signRoomToken } from '@app/core';
+import { isFinal, type Recording, type RecordingJobData, recordingFileName, type RecordingStore } from '@app/jobs';
+import { type Logger, WhepClient } from '@app/media';
+import { Recorder } from './recorder';
+
+export interface RecordingDeps {
+  store: RecordingStore;
+  ffmpegPath: string;
+  recordingsDir: string;
+  /** The server's base URL, resolved when the job runs (the embedded server learns its port late). */
+  serverUrl: () => string;
+  apiSecret: string;
+  logger?: Logger;
+  /** Ids of the recordings this process is running right now (for a graceful stop on shutdown). */
+  active?: Set<string>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function probeDuration(file: string, ffprobe = 'ffprobe'): number | undefined {
+  const r = spawnSync(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file], { encoding: 'utf8', timeout: 15_000 });
+  const d = Number(r.stdout?.trim());
+  return Number.isFinite(d) && d > 0 ? d : undefined;
+}
+
+/**
+ * One recording job: join the room as a hidden WHEP subscriber, copy the mix into a file with ffmpeg, report progress
+ * (BullMQ progress and the stored record) every second, and stop when asked (API, empty room, deleted room).
+ */
+export function recordingProcessor(deps: RecordingDeps) {
+  const { store, logger } = deps;
+  return async (job: Job<RecordingJobData>): Promise<void> => {
+    const id = job.data.recordingId;
+    const rec = await store.find(id);
+    if (!rec || isFinal(rec.status)) return;
+    const log = (m: string) => logger?.log(`[recording ${id} room ${rec.room}] ${m}`);
+    if (rec.stopRequested && rec.status === 'queued') {
+      await store.update(id, { status: 'failed', error: 'stopped before it started: nothing was recorded', endedAt: new Date().toISOString() }, { allowNoop: true });
+      return;
+    }
+    if (rec.status !== 'queued') {
+      // A previous attempt died with its worker (BullMQ moved the stalled job back). Its file is complete up to the
+      // moment of the crash; say so truthfully rather than overwrite it.
+      await store.update(id, { status: 'failed', error: 'the worker recording this stopped unexpectedly; the partial file is kept', endedAt: new Date().toISOString() }, { allowNoop: true });
+      return;
+    }
+    deps.active?.add(id);
+    try {
+      await record(id, rec, deps, job, log);
+    } finally {
+      deps.active?.delete(id);
+    }
+  };
+}
+
+async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<RecordingJobData>, log: (m: string) => void): Promise<void> {
+  const { store, logger } = deps;
+  mkdirSync(deps.recordingsDir, { recursive: true });
+  const output = path.join(deps.recordingsDir, recordingFileName(id, rec.format));
+  await store.update(id, { status: 'starting', heartbeatAt: Date.now() });
+  const token = signRoomToken({ room: rec.room, identity: `recorder-${id}`, canPublish: false, canSubscribe: true, hidden: true }, deps.apiSecret, {
+    ttlSeconds: 24 * 3600,
+  }).token;
+  let client: WhepClient | undefined;
+  let recorder: Recorder | undefined;
+  let failure: string | undefined;
+  try {
+    client = await WhepClient.connect({ url: `${deps.serverUrl()}/v1/rooms/${encodeURIComponent(rec.room)}/whep`, token, video: !rec.audioOnly, audio: true });
+    recorder = new Recorder({ ffmpegPath: deps.ffmpegPath, format: rec.format, audioOnly: rec.audioOnly, videoCodec: client.videoCodec, output, logger });
+    const rc = recorder;
+    let exited: string | undefined;
+    rc.on('exit', (code, tail) => (exited = `ffmpeg exited with ${code}: ${tail || 'no output'}`));
+    rc.start();
+    client.on('video', (f) => rc.video(f));
+    client.on('audio', (p, ts) => rc.audio(p, ts));
+    let connectionLost: string | undefined;
+    client.on('closed', (reason) => (connectionLost = reason));
+    log(`recording to ${output} (${rec.format}${rec.audioOnly ? ', audio only' : `, video ${client.videoCodec}`})`);
+
+    // starting → active once media flows into the file
+    const startDeadline = Date.now() + 15_000;
+    while (!rc.startedAt && !exited && !connectionLost && Date.now() < startDeadline) {
+      if ((await store.get(id)).stopRequested) break;
+      await sleep(100);
+    }
+    if (!rc.startedAt) throw new Error(exited ?? connectionLost ?? 'no media arrived from the room within 15 s');
+    await store.update(id, { status: 'active', startedAt: new Date(rc.startedAt).toISOString(), heartbeatAt: Date.now() });
+    log('active');
+
+    for (let tick = 1; ; tick++) {
+      await sleep(250);
+      const cur = await store.get(id);
+      if (tick % 4 === 0 || cur.stopRequested) {
+        const progress = { durationSeconds: Math.round(rc.durationSeconds * 10) / 10, sizeBytes: rc.sizeBytes };
+        await job.updateProgress(progress);
+        await store.update(id, { ...progress, heartbeatAt: Date.now() });
+      }
+      if (cur.stopRequested) {
+        log(`stopping: ${cur.stopRequested}`);
+        break;
+      }
+      if (exited) throw new Error(exited);
+      if (connectionLost) throw new Error(`lost the room's stream: ${connectionLost}`);
+      if (Date.now() - client.lastMediaAt > 10_000) throw new Error('no media from the room for 10 s');
+    }
+  } catch (e) {
+    failure = (e as Error).message;
+  }
+  const cur = await store.get(id);
+  if (!failure && cur.status !== 'stopping') await store.update(id, { status: 'stopping' }, { allowNoop: true });
+  await client?.close();
+  const code = await recorder?.stop();
+  const durationSeconds = probeDuration(output);
+  const sizeBytes = recorder?.sizeBytes ?? 0;
+  const endedAt = new Date().toISOString();
+  if (failure) {
+    log(`failed: ${failure}`);
+    await store.update(id, { status: 'failed', error: failure, endedAt, sizeBytes, ...(durationSeconds ? { durationSeconds } : {}) }, { allowNoop: true });
+  } else if (!durationSeconds) {
+    await store.update(id, { status: 'failed', error: `the file is not playable (ffmpeg exit ${code})`, endedAt, sizeBytes }, { allowNoop: true });
+  } else {
+    log(`ready: ${durationSeconds.toFixed(1)} s, ${sizeBytes} bytes`);
+    await store.update(id, { status: 'ready', endedAt, durationSeconds: Math.round(durationSeconds * 100) / 100, sizeBytes }, { allowNoop: true });
+  }
+}

@@ -1,0 +1,54 @@
+import { Queue, Worker } from 'bullmq';
+import type { AppConfig } from '@app/config';
+import { QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
+import type { Logger } from '@app/media';
+import { recordingProcessor } from './recording/recording.processor';
+import { webhookProcessor } from './webhooks/webhook.processor';
+
+export interface WorkerRuntime {
+  close(): Promise<void>;
+}
+
+/**
+ * The BullMQ workers (recording, webhook delivery). Runs inside the server (embedded default) or in `apps/worker` on
+ * any host that reaches Redis and the server. Thin: the processors do the work.
+ */
+export function startWorkers(o: { config: AppConfig; redisUrl: string; ffmpegPath: string; serverUrl: () => string; logger?: Logger }): WorkerRuntime {
+  const { config, logger } = o;
+  const connections = new RedisConnections(o.redisUrl, (m) => logger?.warn(m));
+  const redis = connections.create();
+  const webhookQueue = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: connections.create() }) : undefined;
+  const store = new RecordingStore(redis, webhookPublisher(webhookQueue, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }));
+  const workers: Worker[] = [];
+  const active = new Set<string>();
+  if (config.recordingConcurrency > 0) {
+    const w = new Worker<RecordingJobData>(
+      QUEUE_RECORDINGS,
+      recordingProcessor({ store, ffmpegPath: o.ffmpegPath, recordingsDir: config.recordingsDir, serverUrl: o.serverUrl, apiSecret: config.apiSecret, logger, active }),
+      // A dead worker's job is noticed within ~20 s and handed to another worker, which marks it failed (file kept).
+      { connection: connections.create(), concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1 },
+    );
+    w.on('failed', (job, err) => logger?.warn(`recording job ${job?.id} failed: ${err.message}`));
+    workers.push(w);
+  }
+  if (config.webhookUrl) {
+    const w = new Worker<WebhookJobData>(QUEUE_WEBHOOKS, webhookProcessor({ redis, url: config.webhookUrl, secret: config.apiSecret, logger }), {
+      connection: connections.create(),
+      concurrency: 4,
+    });
+    w.on('failed', (job, err) => logger?.debug?.(`webhook job ${job?.id} attempt ${job?.attemptsMade}: ${err.message}`));
+    workers.push(w);
+  }
+  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
+  return {
+    async close() {
+      // Finish the recordings in progress (their files are complete), then stop taking jobs.
+      for (const id of active) await store.update(id, { stopRequested: 'the worker is shutting down' }).catch(() => undefined);
+      const deadline = Date.now() + 15_000;
+      while (active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await Promise.allSettled(workers.map((w) => w.close(true)));
+      await webhookQueue?.close();
+      connections.closeAll();
+    },
+  };
+}

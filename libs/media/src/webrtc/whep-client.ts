@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import type { RTCPeerConnection } from 'werift';
+import type { EncodedFrame } from '../mixer/video-input';
+import { VideoFrameAssembler } from '../rtp/video-frame-assembler';
+import { codecs, createPeer, type RtcNetworkOptions } from './peer-factory';
+import { parseOffer } from './sdp-offer';
+
+export interface WhepClientEvents {
+  video: [frame: EncodedFrame];
+  audio: [opus: Buffer, rtpTimestamp: number];
+  closed: [reason: string];
+}
+
+export interface WhepConnectOptions {
+  url: string;
+  token: string;
+  video: boolean;
+  audio: boolean;
+  network?: RtcNetworkOptions;
+  timeoutMs?: number;
+}
+
+/**
+ * A server-side WHEP client (werift): how a recording worker, on this host or another, receives a room's encoded mix.
+ * Emits whole video frames (H.264 Annex B or VP8) and Opus packets; never decodes anything.
+ */
+export class WhepClient extends EventEmitter<WhepClientEvents> {
+  videoCodec?: 'h264' | 'vp8';
+  resourceUrl = '';
+  private closed = false;
+  lastMediaAt = Date.now();
+
+  private constructor(
+    private readonly pc: RTCPeerConnection,
+    private readonly token: string,
+  ) {
+    super();
+  }
+
+  static async connect(o: WhepConnectOptions): Promise<WhepClient> {
+    const pc = createPeer(o.network ?? {}, [codecs.h264(), codecs.vp8()], [codecs.opus()]);
+    const client = new WhepClient(pc, o.token);
+    if (o.video) pc.addTransceiver('video', { direction: 'recvonly' });
+    if (o.audio) pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.onTrack.subscribe((track) => {
+      if (track.kind === 'audio') {
+        track.onReceiveRtp.subscribe((rtp) => {
+          client.lastMediaAt = Date.now();
+          client.emit('audio', rtp.payload, rtp.header.timestamp);
+        });
+        return;
+      }
+      const receiver = pc.getTransceivers().find((t) => t.receiver.track === track)?.receiver;
+      const pli = () => track.ssrc && receiver?.sendRtcpPLI(track.ssrc).catch(() => undefined);
+      let assembler: VideoFrameAssembler | undefined;
+      track.onReceiveRtp.subscribe((rtp) => {
+        client.lastMediaAt = Date.now();
+        if (!client.videoCodec) return;
+        assembler ??= new VideoFrameAssembler(client.videoCodec, (f) => client.emit('video', f), pli);
+        assembler.push(rtp);
+      });
+    });
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === 'failed' || s === 'closed') client.shutdown(`connection ${s}`);
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise<void>((resolve) => {
+      if (pc.iceGatheringState === 'complete') return resolve();
+      const t = setTimeout(resolve, 3000);
+      pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && (clearTimeout(t), resolve()));
+    });
+    const res = await fetch(o.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/sdp' },
+      body: pc.localDescription!.sdp,
+      signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+    });
+    const body = await res.text();
+    if (res.status !== 201) {
+      await pc.close();
+      throw new Error(`WHEP ${o.url} answered ${res.status}: ${body.slice(0, 300)}`);
+    }
+    client.resourceUrl = new URL(res.headers.get('location') ?? '', o.url).toString();
+    const video = parseOffer(body).find((m) => m.kind === 'video' && !m.rejected);
+    const first = video?.codecs[0]?.name.toLowerCase();
+    client.videoCodec = first === 'h264' ? 'h264' : first === 'vp8' ? 'vp8' : undefined;
+    await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    return client;
+  }
+
+  get connected(): boolean {
+    return this.pc.connectionState === 'connected';
+  }
+
+  private shutdown(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close().catch(() => undefined);
+    this.emit('closed', reason);
+  }
+
+  /** DELETE the session (best effort) and close. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.resourceUrl) {
+      await fetch(this.resourceUrl, { method: 'DELETE', headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+    }
+    this.shutdown('closed');
+    this.removeAllListeners();
+  }
+}
