@@ -58,7 +58,6 @@ export function validateRecordingRequest(raw: unknown): { format: RecordingForma
   if (body.audioOnly !== undefined && typeof body.audioOnly !== 'boolean') throw new ValidationError('audioOnly must be true or false');
   let name: string | undefined;
   if (body.name !== undefined) {
-    // eslint-disable-next-line no-control-regex
     if (typeof body.name !== 'string' || body.name.length > 128 || /[\u0000-\u001f\u007f]/.test(body.name)) {
       throw new ValidationError('name must be a string of at most 128 printable characters');
     }

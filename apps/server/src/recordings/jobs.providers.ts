@@ -59,7 +59,6 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FFMPEG_INFO) private readonly ffmpeg: FfmpegInfo,
     @Inject(REDIS_INFO) private readonly redisInfo: RedisInfo,
-    @Inject(REDIS) private readonly redis: Redis,
     @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
     private readonly http: HttpAdapterHost,
   ) {}

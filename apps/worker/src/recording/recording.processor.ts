@@ -110,20 +110,24 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
   } catch (e) {
     failure = (e as Error).message;
   }
-  const cur = await store.get(id);
-  if (!failure && cur.status !== 'stopping') await store.update(id, { status: 'stopping' }, { allowNoop: true });
-  await client?.close();
-  const code = await recorder?.stop();
+  if (!failure) await store.update(id, { status: 'stopping' }, { allowNoop: true }).catch(() => undefined);
+  // Media first (always), bookkeeping second: a store error must never leave a peer connection or ffmpeg behind.
+  await client?.close().catch(() => undefined);
+  const code = await recorder?.stop().catch(() => null);
   const durationSeconds = probeDuration(output);
   const sizeBytes = recorder?.sizeBytes ?? 0;
   const endedAt = new Date().toISOString();
-  if (failure) {
-    log(`failed: ${failure}`);
-    await store.update(id, { status: 'failed', error: failure, endedAt, sizeBytes, ...(durationSeconds ? { durationSeconds } : {}) }, { allowNoop: true });
-  } else if (!durationSeconds) {
-    await store.update(id, { status: 'failed', error: `the file is not playable (ffmpeg exit ${code})`, endedAt, sizeBytes }, { allowNoop: true });
-  } else {
-    log(`ready: ${durationSeconds.toFixed(1)} s, ${sizeBytes} bytes`);
-    await store.update(id, { status: 'ready', endedAt, durationSeconds: Math.round(durationSeconds * 100) / 100, sizeBytes }, { allowNoop: true });
+  try {
+    if (failure) {
+      log(`failed: ${failure}`);
+      await store.update(id, { status: 'failed', error: failure, endedAt, sizeBytes, ...(durationSeconds ? { durationSeconds } : {}) }, { allowNoop: true });
+    } else if (!durationSeconds) {
+      await store.update(id, { status: 'failed', error: `the file is not playable (ffmpeg exit ${code})`, endedAt, sizeBytes }, { allowNoop: true });
+    } else {
+      log(`ready: ${durationSeconds.toFixed(1)} s, ${sizeBytes} bytes`);
+      await store.update(id, { status: 'ready', endedAt, durationSeconds: Math.round(durationSeconds * 100) / 100, sizeBytes }, { allowNoop: true });
+    }
+  } catch (e) {
+    logger?.warn(`[recording ${id}] could not store its final state (${(e as Error).message}); the file ${output} is complete`);
   }
 }

@@ -129,6 +129,10 @@ export class Room extends EventEmitter<RoomEvents> {
       this.scheduleIdle();
       throw new ValidationError(`could not answer the offer: ${(e as Error).message}`, 'invalid_sdp');
     }
+    if (this.closed) {
+      pub.close('room_closed');
+      throw new NotFoundError(`room "${this.name}" was deleted`);
+    }
     if (previous) previous.close('replaced');
     this.publishers.set(id, pub);
     if (plan.video) mixer.addVideo(id, plan.video, () => pub.requestKeyframe());
@@ -168,6 +172,10 @@ export class Room extends EventEmitter<RoomEvents> {
       sub.close('error');
       this.scheduleIdle();
       throw new ValidationError(`could not answer the offer: ${(e as Error).message}`, 'invalid_sdp');
+    }
+    if (this.closed) {
+      sub.close('room_closed');
+      throw new NotFoundError(`room "${this.name}" was deleted`);
     }
     if (!grants.hidden) this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
     this.subscribers.set(id, sub);

@@ -63,28 +63,33 @@ export class WhepClient extends EventEmitter<WhepClientEvents> {
     pc.connectionStateChange.subscribe((s) => {
       if (s === 'failed' || s === 'closed') client.shutdown(`connection ${s}`);
     });
-    await pc.setLocalDescription(await pc.createOffer());
-    await new Promise<void>((resolve) => {
-      if (pc.iceGatheringState === 'complete') return resolve();
-      const t = setTimeout(resolve, 3000);
-      pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && (clearTimeout(t), resolve()));
-    });
-    const res = await fetch(o.url, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/sdp' },
-      body: pc.localDescription!.sdp,
-      signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-    });
-    const body = await res.text();
-    if (res.status !== 201) {
-      await pc.close();
-      throw new Error(`WHEP ${o.url} answered ${res.status}: ${body.slice(0, 300)}`);
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise<void>((resolve) => {
+        if (pc.iceGatheringState === 'complete') return resolve();
+        const t = setTimeout(resolve, 3000);
+        pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && (clearTimeout(t), resolve()));
+      });
+      const res = await fetch(o.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/sdp' },
+        body: pc.localDescription!.sdp,
+        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+      });
+      const body = await res.text();
+      if (res.status !== 201) {
+        throw new Error(`WHEP ${o.url} answered ${res.status}: ${body.slice(0, 300)}`);
+      }
+      client.resourceUrl = new URL(res.headers.get('location') ?? '', o.url).toString();
+      const video = parseOffer(body).find((m) => m.kind === 'video' && !m.rejected);
+      const first = video?.codecs[0]?.name.toLowerCase();
+      client.videoCodec = first === 'h264' ? 'h264' : first === 'vp8' ? 'vp8' : undefined;
+      await pc.setRemoteDescription({ type: 'answer', sdp: body });
+    } catch (e) {
+      // never leave a half-negotiated peer (and its UDP sockets) behind
+      await pc.close().catch(() => undefined);
+      throw e;
     }
-    client.resourceUrl = new URL(res.headers.get('location') ?? '', o.url).toString();
-    const video = parseOffer(body).find((m) => m.kind === 'video' && !m.rejected);
-    const first = video?.codecs[0]?.name.toLowerCase();
-    client.videoCodec = first === 'h264' ? 'h264' : first === 'vp8' ? 'vp8' : undefined;
-    await pc.setRemoteDescription({ type: 'answer', sdp: body });
     return client;
   }
 
