@@ -15,6 +15,7 @@ import { startPublisher, type Publisher } from '../test/helpers/synthetic-publis
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../test/helpers/whep-subscriber';
 import { treeCpuSeconds } from './proc-cpu';
 import { countDownlink, flipLatencies, median, now, percentile, sleep } from './measure';
+import { recordingCost, type RecordingCost } from './recording-bench';
 import { startServer } from './server-process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -171,16 +172,27 @@ async function main(): Promise<void> {
   console.log(`baseline (relay + decode): p50 ${f1(base.p50)} ms, p95 ${f1(base.p95)} ms (${base.samples} flips)`);
   const server = await startServer(ROOT);
   const results: RoomResult[] = [];
+  let rec: RecordingCost | undefined;
   try {
     for (const n of SIZES) {
       const r = await room(server, n, base);
       results.push(r);
       console.log(`room of ${n}: ${JSON.stringify(r)}`);
     }
+    if (process.env.BENCH_RECORDING !== '0') {
+      rec = await recordingCost(server, MEASURE_S);
+      console.log(`recording: ${JSON.stringify(rec)}`);
+    }
   } finally {
     await server.stop();
   }
-  const md = table(results, base);
+  let md = table(results, base);
+  if (rec) {
+    md += `\n\n| recording (MP4, video copied) in a 4-publisher room | median of 3 |\n|---|---|\n` +
+      `| server CPU without / with the recording (cores) | ${f2(rec.baselineCores)} / ${f2(rec.recordingCores)} |\n` +
+      `| extra CPU of the recording (target ≤ 0.05 core) | ${f2(rec.extraCores)} |\n` +
+      `| stop → ready (target ≤ 2 s) | ${rec.stopToReadyMs.map((v) => `${v.toFixed(0)} ms`).join(', ')} |`;
+  }
   console.log(`\n${md}\n`);
   const out = {
     date: started.toISOString(),
@@ -188,6 +200,7 @@ async function main(): Promise<void> {
     settings: { width: W, height: H, fps: FPS, videoBitrateKbps: KBPS, publisherInput: '640x360 VP8 30 fps with a moving bar', measureSeconds: MEASURE_S },
     baseline: base,
     rooms: results,
+    recording: rec,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -242,3 +242,38 @@ describe('recordings survive a worker killed with -9', () => {
     expect(tiles(frameAt(file, 1), 1)).toEqual(['blue']);
   });
 });
+
+describe('recordings stop by themselves', () => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const startRecording = async (room: string) => {
+    await t.admin('POST', '/v1/rooms', { name: room, width: W, height: H, fps: 15 });
+    const pub = await startPublisher({ whipUrl: `${t.baseUrl}/v1/rooms/${room}/whip`, token: await t.token(room, 'p'), color: NAMED_COLORS.red as Rgb, width: 320, height: 180, fps: 15 });
+    const r = (await t.admin('POST', `/v1/rooms/${room}/recordings`, {})).json as Json;
+    await waitFor(async () => ((await t.admin('GET', `/v1/recordings/${r.id}`)).json as Json).status === 'active', 20_000, 'active');
+    await sleep(2000);
+    return { id: r.id as string, pub };
+  };
+  const waitReady = (id: string) =>
+    waitFor(async () => {
+      const cur = (await t.admin('GET', `/v1/recordings/${id}`)).json as Json;
+      return cur.status === 'ready' ? cur : undefined;
+    }, 20_000, `${id} to be ready`);
+
+  it('when the room has been empty for the configured time, and when the room is deleted', async () => {
+    t = await startTestApp({ RECORDING_EMPTY_TIMEOUT_SECONDS: '2' });
+    const a = await startRecording('empties');
+    expect(await a.pub.leave()).toBe(200);
+    const emptied = await waitReady(a.id);
+    expect(emptied.durationSeconds).toBeGreaterThan(1.5);
+
+    const b = await startRecording('deleted');
+    expect((await t.admin('DELETE', '/v1/rooms/deleted')).status).toBe(204);
+    const deleted = await waitReady(b.id);
+    expect(deleted.durationSeconds).toBeGreaterThan(1.5);
+    await b.pub.close();
+  });
+});

@@ -1,7 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { AppConfig } from '@app/config';
 import { QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
-import type { Logger } from '@app/media';
+import type { Logger, MixSource } from '@app/media';
 import { recordingProcessor } from './recording/recording.processor';
 import { webhookProcessor } from './webhooks/webhook.processor';
 
@@ -13,7 +13,14 @@ export interface WorkerRuntime {
  * The BullMQ workers (recording, webhook delivery). Runs inside the server (embedded default) or in `apps/worker` on
  * any host that reaches Redis and the server. Thin: the processors do the work.
  */
-export function startWorkers(o: { config: AppConfig; redisUrl: string; ffmpegPath: string; serverUrl: () => string; logger?: Logger }): WorkerRuntime {
+export function startWorkers(o: {
+  config: AppConfig;
+  redisUrl: string;
+  ffmpegPath: string;
+  serverUrl: () => string;
+  logger?: Logger;
+  localTap?: (room: string, video: boolean) => Promise<MixSource | undefined>;
+}): WorkerRuntime {
   const { config, logger } = o;
   const connections = new RedisConnections(o.redisUrl, (m) => logger?.warn(m));
   const redis = connections.create();
@@ -24,7 +31,7 @@ export function startWorkers(o: { config: AppConfig; redisUrl: string; ffmpegPat
   if (config.recordingConcurrency > 0) {
     const w = new Worker<RecordingJobData>(
       QUEUE_RECORDINGS,
-      recordingProcessor({ store, ffmpegPath: o.ffmpegPath, recordingsDir: config.recordingsDir, serverUrl: o.serverUrl, apiSecret: config.apiSecret, logger, active }),
+      recordingProcessor({ store, ffmpegPath: o.ffmpegPath, recordingsDir: config.recordingsDir, serverUrl: o.serverUrl, apiSecret: config.apiSecret, logger, active, localTap: o.localTap }),
       // A dead worker's job is noticed within ~20 s and handed to another worker, which marks it failed (file kept).
       { connection: connections.create(), concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1 },
     );

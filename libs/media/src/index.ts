@@ -15,3 +15,4 @@ export * from './rtp/ogg-opus';
 export * from './rtp/video-frame-assembler';
 export * from './rtp/ivf';
 export type { EncodedFrame } from './mixer/video-input';
+export * from './room/mix-tap';

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '@app/config';
 import { type EmbeddedRedis, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, startEmbeddedRedis, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
-import type { FfmpegInfo } from '@app/media';
+import { type FfmpegInfo, RoomManager } from '@app/media';
 import type { AddressInfo } from 'node:net';
 import { startWorkers, type WorkerRuntime } from '../../../worker/src/worker-runtime';
 import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
@@ -61,6 +61,7 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(REDIS_INFO) private readonly redisInfo: RedisInfo,
     @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
     private readonly http: HttpAdapterHost,
+    private readonly rooms: RoomManager,
   ) {}
 
   /** The URL the embedded worker uses to reach this server (its port is known only once it listens). */
@@ -77,6 +78,8 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
       redisUrl: this.redisInfo.url,
       ffmpegPath: this.ffmpeg.path,
       serverUrl: () => this.serverUrl(),
+      // in this process, recorders tap the room's mix directly instead of subscribing over WebRTC
+      localTap: async (room, video) => this.rooms.find(room)?.tap({ video }),
       logger: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m), debug: (m) => this.logger.debug(m) },
     });
   }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import { signRoomToken } from '@app/core';
 import { isFinal, type Recording, type RecordingJobData, recordingFileName, type RecordingStore } from '@app/jobs';
-import { type Logger, WhepClient } from '@app/media';
+import { type Logger, type MixSource, WhepClient } from '@app/media';
 import { Recorder } from './recorder';
 
 export interface RecordingDeps {
@@ -17,6 +17,8 @@ export interface RecordingDeps {
   logger?: Logger;
   /** Ids of the recordings this process is running right now (for a graceful stop on shutdown). */
   active?: Set<string>;
+  /** In the server's own process: the room's mix without the WebRTC hop (undefined when the room is not here). */
+  localTap?: (room: string, video: boolean) => Promise<MixSource | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,11 +67,13 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
   const token = signRoomToken({ room: rec.room, identity: `recorder-${id}`, canPublish: false, canSubscribe: true, hidden: true }, deps.apiSecret, {
     ttlSeconds: 24 * 3600,
   }).token;
-  let client: WhepClient | undefined;
+  let client: MixSource | undefined;
   let recorder: Recorder | undefined;
   let failure: string | undefined;
   try {
-    client = await WhepClient.connect({ url: `${deps.serverUrl()}/v1/rooms/${encodeURIComponent(rec.room)}/whep`, token, video: !rec.audioOnly, audio: true });
+    client =
+      (await deps.localTap?.(rec.room, !rec.audioOnly).catch(() => undefined)) ??
+      (await WhepClient.connect({ url: `${deps.serverUrl()}/v1/rooms/${encodeURIComponent(rec.room)}/whep`, token, video: !rec.audioOnly, audio: true }));
     recorder = new Recorder({ ffmpegPath: deps.ffmpegPath, format: rec.format, audioOnly: rec.audioOnly, videoCodec: client.videoCodec, output, logger });
     const rc = recorder;
     let exited: string | undefined;
@@ -104,7 +108,16 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
         break;
       }
       if (exited) throw new Error(exited);
-      if (connectionLost) throw new Error(`lost the room's stream: ${connectionLost}`);
+      if (connectionLost) {
+        // A deleted room ends its stream first; the stop request follows within a sweep (2 s): that is a normal stop.
+        const until = Date.now() + 4000;
+        while (Date.now() < until && !(await store.get(id)).stopRequested) await sleep(200);
+        if ((await store.get(id)).stopRequested) {
+          log(`stopping: ${(await store.get(id)).stopRequested}`);
+          break;
+        }
+        throw new Error(`lost the room's stream: ${connectionLost}`);
+      }
       if (Date.now() - client.lastMediaAt > 10_000) throw new Error('no media from the room for 10 s');
     }
   } catch (e) {

@@ -7,6 +7,7 @@ import { RoomMixer } from '../mixer/room-mixer';
 import { answerOffer, codecs, createPeer, type RtcNetworkOptions } from '../webrtc/peer-factory';
 import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
+import { MixTap } from './mix-tap';
 import { Subscriber } from './subscriber';
 
 export interface RoomContext {
@@ -38,6 +39,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly createdAt = new Date();
   private readonly publishers = new Map<string, Publisher>();
   private readonly subscribers = new Map<string, Subscriber>();
+  private readonly taps = new Set<MixTap>();
   private mixer?: RoomMixer;
   private mixerStarting?: Promise<RoomMixer>;
   private idleTimer?: NodeJS.Timeout;
@@ -72,12 +74,15 @@ export class Room extends EventEmitter<RoomEvents> {
       const mixer = new RoomMixer(this.options, this.ctx.ffmpegPath, prefixed || undefined);
       mixer.on('videoRtp', (p, k) => {
         for (const s of this.subscribers.values()) s.sendVideo(p, k);
+        for (const t of this.taps) t.pushVideo(p);
       });
       mixer.on('audio', (payloads) => {
         for (const s of this.subscribers.values()) {
           const p = payloads.get(s.variant) ?? payloads.get(MIX_ALL);
           if (p) s.sendAudio(p);
         }
+        const all = payloads.get(MIX_ALL);
+        if (all) for (const t of this.taps) t.pushAudio(all);
       });
       await mixer.start();
       this.mixer = mixer;
@@ -89,10 +94,10 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Stops the mixer some seconds after the last participant left. */
   private scheduleIdle(): void {
-    if (this.closed || this.publishers.size || this.subscribers.size || !this.mixer) return;
+    if (this.closed || this.publishers.size || this.subscribers.size || this.taps.size || !this.mixer) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.publishers.size || this.subscribers.size || !this.mixer) return;
+      if (this.publishers.size || this.subscribers.size || this.taps.size || !this.mixer) return;
       this.mixer.close();
       this.mixer = undefined;
       this.mixerStarting = undefined;
@@ -193,6 +198,20 @@ export class Room extends EventEmitter<RoomEvents> {
     return { id, answer };
   }
 
+  /** An in-process tap on the mix (a recorder inside the server); like a hidden subscriber, without WebRTC. */
+  async tap(o: { video: boolean }): Promise<MixTap> {
+    if (this.closed) throw new NotFoundError(`room "${this.name}" was deleted`);
+    const mixer = await this.ensureMixer();
+    const tap = new MixTap(o.video ? this.options.videoCodec : undefined, (t) => {
+      this.taps.delete(t);
+      this.mixer?.audio.release(MIX_ALL);
+      this.scheduleIdle();
+    });
+    mixer.audio.acquire(MIX_ALL);
+    this.taps.add(tap);
+    return tap;
+  }
+
   /** Re-evaluates each subscriber's mix-minus variant after publishers came or went. */
   private refreshVariants(): void {
     const audio = this.mixer?.audio;
@@ -266,6 +285,8 @@ export class Room extends EventEmitter<RoomEvents> {
     clearTimeout(this.idleTimer);
     for (const p of [...this.publishers.values()]) p.close(reason);
     for (const s of [...this.subscribers.values()]) s.close(reason);
+    for (const t of this.taps) t.end(`room closed: ${reason}`);
+    this.taps.clear();
     this.mixer?.close();
     this.mixer = undefined;
     this.log(`closed: ${reason}`);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection } from 'werift';
 import type { EncodedFrame } from '../mixer/video-input';
+import type { MixSource } from '../room/mix-tap';
 import { VideoFrameAssembler } from '../rtp/video-frame-assembler';
 import { codecs, createPeer, type RtcNetworkOptions } from './peer-factory';
 import { parseOffer } from './sdp-offer';
@@ -24,7 +25,7 @@ export interface WhepConnectOptions {
  * A server-side WHEP client (werift): how a recording worker, on this host or another, receives a room's encoded mix.
  * Emits whole video frames (H.264 Annex B or VP8) and Opus packets; never decodes anything.
  */
-export class WhepClient extends EventEmitter<WhepClientEvents> {
+export class WhepClient extends EventEmitter<WhepClientEvents> implements MixSource {
   videoCodec?: 'h264' | 'vp8';
   resourceUrl = '';
   private closed = false;
