@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -245,6 +245,9 @@ describe('recordings survive a worker killed with -9', () => {
 
 describe('recordings stop by themselves', () => {
   let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ RECORDING_EMPTY_TIMEOUT_SECONDS: '2' });
+  });
   afterAll(async () => {
     await t?.close();
   });
@@ -264,7 +267,6 @@ describe('recordings stop by themselves', () => {
     }, 20_000, `${id} to be ready`);
 
   it('when the room has been empty for the configured time, and when the room is deleted', async () => {
-    t = await startTestApp({ RECORDING_EMPTY_TIMEOUT_SECONDS: '2' });
     const a = await startRecording('empties');
     expect(await a.pub.leave()).toBe(200);
     const emptied = await waitReady(a.id);
@@ -275,5 +277,34 @@ describe('recordings stop by themselves', () => {
     const deleted = await waitReady(b.id);
     expect(deleted.durationSeconds).toBeGreaterThan(1.5);
     await b.pub.close();
+  });
+
+  it('a recording whose ffmpeg is killed with -9 ends failed, with a playable partial file', async () => {
+    const c = await startRecording('ffkill');
+    // the recorder's ffmpeg is the only process whose arguments name this recording's file
+    const pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+          return cmd[0].endsWith('ffmpeg') && cmd.some((a) => a.endsWith(`${c.id}.mp4`));
+        } catch {
+          return false;
+        }
+      });
+    expect(pids).toHaveLength(1);
+    process.kill(Number(pids[0]), 'SIGKILL');
+    const failed = await waitFor(async () => {
+      const cur = (await t.admin('GET', `/v1/recordings/${c.id}`)).json as Json;
+      return cur.status === 'failed' ? cur : undefined;
+    }, 15_000, 'the recording to fail');
+    expect(failed.error).toMatch(/ffmpeg exited/);
+    const res = await fetch(`${t.baseUrl}/v1/recordings/${c.id}/file`, { headers: { authorization: `Basic ${Buffer.from(`${t.config.apiKey}:${t.config.apiSecret}`).toString('base64')}` } });
+    expect(res.status).toBe(200);
+    const file = path.join(tmpdir(), `${c.id}-ffkill.mp4`);
+    writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    expect(probe(file).durationSeconds).toBeGreaterThan(1);
+    expect(tiles(frameAt(file, 0.5), 1)).toEqual(['red']);
+    await c.pub.close();
   });
 });
