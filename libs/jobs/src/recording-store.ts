@@ -5,6 +5,8 @@ import { canTransition, isFinal, newRecordingId, type Recording, type RecordingF
 
 const recKey = (id: string) => `${KEY_PREFIX}:rec:${id}`;
 const INDEX = `${KEY_PREFIX}:recs`;
+/** Ids of recordings not yet ready or failed, so sweeps do not read the whole history. */
+const UNFINISHED = `${KEY_PREFIX}:recs:unfinished`;
 const activeKey = (room: string, audioOnly: boolean) => `${KEY_PREFIX}:rec:active:${room}:${audioOnly ? 'audio' : 'av'}`;
 
 export type StatusListener = (r: Recording) => void | Promise<void>;
@@ -38,7 +40,7 @@ export class RecordingStore {
       createdAt: now.toISOString(),
       seq: 1,
     };
-    await this.redis.multi().set(recKey(id), JSON.stringify(rec)).zadd(INDEX, now.getTime(), id).exec();
+    await this.redis.multi().set(recKey(id), JSON.stringify(rec)).zadd(INDEX, now.getTime(), id).sadd(UNFINISHED, id).exec();
     await this.onStatus?.(rec);
     return rec;
   }
@@ -75,6 +77,7 @@ export class RecordingStore {
       const next: Recording = { ...cur, ...patch, status: to ?? cur.status, seq: cur.seq + (changes ? 1 : 0) };
       const tx = this.redis.multi().set(recKey(id), JSON.stringify(next));
       if (changes && isFinal(next.status)) {
+        tx.srem(UNFINISHED, id);
         // release the room's "one active recording" lock if it is still ours
         tx.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, activeKey(cur.room, cur.audioOnly), id);
       }
@@ -109,11 +112,12 @@ export class RecordingStore {
 
   /** Records that are neither ready nor failed (for sweeps: room deleted/emptied, dead workers). */
   async unfinished(): Promise<Recording[]> {
-    const ids = await this.redis.zrevrange(INDEX, 0, 999);
+    const ids = await this.redis.smembers(UNFINISHED);
     const out: Recording[] = [];
     for (const id of ids) {
       const r = await this.find(id);
       if (r && !isFinal(r.status)) out.push(r);
+      else await this.redis.srem(UNFINISHED, id);
     }
     return out;
   }
@@ -124,6 +128,7 @@ export class RecordingStore {
       .multi()
       .del(recKey(id))
       .zrem(INDEX, id)
+      .srem(UNFINISHED, id)
       .eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, activeKey(r.room, r.audioOnly), id)
       .exec();
   }

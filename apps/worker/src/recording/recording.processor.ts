@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
@@ -23,10 +23,20 @@ export interface RecordingDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function probeDuration(file: string, ffprobe = 'ffprobe'): number | undefined {
-  const r = spawnSync(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file], { encoding: 'utf8', timeout: 15_000 });
-  const d = Number(r.stdout?.trim());
-  return Number.isFinite(d) && d > 0 ? d : undefined;
+/** ffprobe that came with this ffmpeg (same directory), or the one on PATH. */
+export const ffprobeFor = (ffmpegPath: string): string => (path.dirname(ffmpegPath) === '.' ? 'ffprobe' : path.join(path.dirname(ffmpegPath), 'ffprobe'));
+
+/**
+ * The file's duration by ffprobe. Asynchronous on purpose: an embedded worker shares its event loop with the mixer
+ * clocks, which a synchronous child process would stall.
+ */
+export function probeDuration(file: string, ffprobe: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    execFile(ffprobe, ['-v', 'error', '-show_entries', 'format=duration', '-of', 'default=nw=1:nk=1', file], { timeout: 15_000 }, (err, stdout) => {
+      const d = Number(String(stdout).trim());
+      resolve(!err && Number.isFinite(d) && d > 0 ? d : undefined);
+    });
+  });
 }
 
 /**
@@ -127,7 +137,7 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
   // Media first (always), bookkeeping second: a store error must never leave a peer connection or ffmpeg behind.
   await client?.close().catch(() => undefined);
   const code = await recorder?.stop().catch(() => null);
-  const durationSeconds = probeDuration(output);
+  const durationSeconds = await probeDuration(output, ffprobeFor(deps.ffmpegPath));
   const sizeBytes = recorder?.sizeBytes ?? 0;
   const endedAt = new Date().toISOString();
   try {

@@ -17,6 +17,7 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
   private proc?: SupervisedProcess;
   private readonly continuity: RtpContinuity;
   private readonly frameSize: number;
+  private readonly pool: Buffer[] = [];
   framesIn = 0;
   framesDropped = 0;
   packetsOut = 0;
@@ -79,8 +80,13 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
       return;
     }
     this.framesIn++;
-    // Copy: the canvas is redrawn in place on the next tick while this write may still be queued.
-    stdin.write(Buffer.from(frame));
+    // Copy: the canvas is redrawn in place on the next tick while this write may still be queued. The copies come
+    // from a small pool (at most ~3 frames are in flight, see above) and go back to it once written.
+    const copy = this.pool.pop() ?? Buffer.allocUnsafe(this.frameSize);
+    frame.copy(copy);
+    stdin.write(copy, () => {
+      if (this.pool.length < 4) this.pool.push(copy);
+    });
   }
 
   close(): void {

@@ -30,7 +30,7 @@ export class VideoInput {
   private started = false; // the current decoder has been fed from a keyframe
   private tileW: number;
   private tileH: number;
-  private latest?: { data: Buffer; w: number; h: number; at: number };
+  private latest?: { data: Buffer; w: number; h: number };
   private generation = 0;
   framesDecoded = 0;
   framesIn = 0;
@@ -124,23 +124,25 @@ export class VideoInput {
     const h = this.tileH;
     const frameSize = YuvCanvas.frameSize(w, h);
     // Frame assembly state belongs to this child: a killed predecessor may still flush buffered output.
-    let pending: Buffer | undefined;
+    // Two buffers per child, filled in turn: the compositor copies `latest` synchronously on its tick, so the other
+    // one is free to fill; no allocation per decoded frame.
+    const slots = [0, 1].map(() => ({ data: Buffer.allocUnsafe(frameSize), w, h }));
+    let slot = 0;
     let fill = 0;
     const generation = ++this.generation;
     stdout.on('data', (chunk: Buffer) => {
       if (generation !== this.generation) return;
       let off = 0;
       while (off < chunk.length) {
-        pending ??= Buffer.allocUnsafe(frameSize);
         const n = Math.min(frameSize - fill, chunk.length - off);
-        chunk.copy(pending, fill, off, off + n);
+        chunk.copy(slots[slot].data, fill, off, off + n);
         fill += n;
         off += n;
         if (fill === frameSize) {
-          this.latest = { data: pending, w, h, at: Date.now() };
+          this.latest = slots[slot];
           this.framesDecoded++;
           this.lastFrameAt = Date.now();
-          pending = undefined;
+          slot ^= 1;
           fill = 0;
         }
       }
