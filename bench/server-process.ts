@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { freePort } from '@app/jobs';
 
 /** The MCU server as a separate process (so its CPU can be measured apart from the load generators). */
 export interface ServerProcess {
@@ -13,17 +13,6 @@ export interface ServerProcess {
 
 const KEY = 'benchkey';
 const SECRET = 'bench-secret-0123456789';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startServer(repoRoot: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const serverUrl = config.serverUrl;
+  const serverUrl = config.serverUrl ?? `http://127.0.0.1:${config.port}`;
   const runtime = startWorkers({ config, redisUrl: config.redisUrl, ffmpegPath: ffmpeg.path, serverUrl: () => serverUrl, logger });
   logger.log(`started; server ${serverUrl}, recordings in ${config.recordingsDir}`);
   let stopping = false;

@@ -31,8 +31,8 @@ export interface AppConfig {
   recordingHeartbeatTimeoutMs: number;
   /** Run BullMQ workers inside the server process (the embedded default when REDIS_URL is unset). */
   runWorker: boolean;
-  /** Where workers reach the server's API (WHEP of the mix). */
-  serverUrl: string;
+  /** Where a separate worker reaches the server's API (WHEP of the mix), when set; otherwise this host's PORT. */
+  serverUrl?: string;
   webhookUrl?: string;
   webhookAttempts: number;
   webhookBackoffMs: number;
@@ -149,7 +149,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     recordingEmptyTimeoutMs,
     recordingHeartbeatTimeoutMs,
     runWorker: runWorkerRaw === undefined ? redisUrl === undefined : runWorkerRaw === 'true',
-    serverUrl: (serverUrl ?? `http://127.0.0.1:${listenPort}`).replace(/\/$/, ''),
+    ...(serverUrl ? { serverUrl: serverUrl.replace(/\/$/, '') } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
     webhookAttempts,
     webhookBackoffMs,

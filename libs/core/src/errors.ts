@@ -16,8 +16,6 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'method_not_allowed'
   | 'invalid_state'
-  | 'destination_error'
-  | 'mixer_exited'
   | 'internal_error';
 
 export class DomainError extends Error {
@@ -60,16 +58,6 @@ export class InvalidStateError extends DomainError {
     super('invalid_state', message);
   }
 }
-export class DestinationError extends DomainError {
-  constructor(message: string) {
-    super('destination_error', message);
-  }
-}
-export class MixerExitedError extends DomainError {
-  constructor(message: string) {
-    super('mixer_exited', message);
-  }
-}
 
 /** HTTP status for each domain error code. */
 export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -86,7 +74,5 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   payload_too_large: 413,
   method_not_allowed: 405,
   invalid_state: 409,
-  destination_error: 502,
-  mixer_exited: 503,
   internal_error: 500,
 };

@@ -66,9 +66,9 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
 
   /** The URL the embedded worker uses to reach this server (its port is known only once it listens). */
   serverUrl(): string {
-    if (process.env.MCU_SERVER_URL) return this.config.serverUrl;
+    if (this.config.serverUrl) return this.config.serverUrl;
     const addr = this.http.httpAdapter?.getHttpServer()?.address() as AddressInfo | null;
-    return addr ? `http://127.0.0.1:${addr.port}` : this.config.serverUrl;
+    return `http://127.0.0.1:${addr?.port ?? this.config.port}`;
   }
 
   onApplicationBootstrap(): void {

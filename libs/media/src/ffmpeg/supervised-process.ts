@@ -35,8 +35,6 @@ function track(child: ChildProcess): void {
     });
   }
 }
-/** Number of tracked child processes still running (for metrics and tests). */
-export const liveChildCount = (): number => live.size;
 
 export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
   private child?: ChildProcess;

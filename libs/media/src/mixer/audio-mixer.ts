@@ -22,6 +22,9 @@ export class AudioMixer {
   private readonly encoders = new Map<string, { enc: OpusScript; users: number }>();
   framesMixed = 0;
   framesDroppedIn = 0;
+  // reused every 20 ms tick (the encoded output is copied out)
+  private readonly total = new Int32Array(AUDIO_FRAME);
+  private readonly pcm = Buffer.allocUnsafe(AUDIO_FRAME * 2);
 
   constructor(private readonly bitrateKbps: number) {}
 
@@ -88,7 +91,7 @@ export class AudioMixer {
 
   /** One 20 ms step: returns the encoded Opus payload of every variant in use. */
   tick(): Map<string, Buffer> {
-    const total = new Int32Array(AUDIO_FRAME);
+    const total = this.total.fill(0);
     const own = new Map<string, Int32Array>();
     for (const i of this.inputs.values()) {
       // Wait for two frames before playing an input out, so arrival jitter does not starve it every other tick.
@@ -116,7 +119,7 @@ export class AudioMixer {
       i.level = Math.sqrt(sq / AUDIO_FRAME) / 32768;
     }
     const out = new Map<string, Buffer>();
-    const pcm = Buffer.allocUnsafe(AUDIO_FRAME * 2);
+    const pcm = this.pcm;
     for (const [variant, { enc }] of this.encoders) {
       const minus = variant.startsWith('minus:') ? own.get(variant.slice(6)) : undefined;
       for (let s = 0; s < AUDIO_FRAME; s++) {

@@ -21,8 +21,8 @@ export interface RoomContext {
 export interface ParticipantView {
   identity: string;
   displayName?: string;
-  publisher?: { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string };
-  subscriber?: { id: string; since: string };
+  publisher?: { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
+  subscriber?: { id: string; since: string; stats: { videoPacketsOut: number; audioPacketsOut: number; bytesOut: number; pliReceived: number } };
 }
 
 export interface RoomEvents {
@@ -84,7 +84,13 @@ export class Room extends EventEmitter<RoomEvents> {
         const all = payloads.get(MIX_ALL);
         if (all) for (const t of this.taps) t.pushAudio(all);
       });
-      await mixer.start();
+      try {
+        await mixer.start();
+      } catch (e) {
+        mixer.close();
+        this.mixerStarting = undefined; // let the next join try again instead of failing forever
+        throw e;
+      }
       this.mixer = mixer;
       this.log(`mixer started (${this.options.width}x${this.options.height}@${this.options.fps} ${this.options.videoCodec})`);
       return mixer;
@@ -245,9 +251,20 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const p of this.publishers.values()) {
       const v = get(p.identity);
       if (p.displayName) v.displayName = p.displayName;
-      v.publisher = { id: p.id, audio: p.hasAudio, video: Boolean(p.videoCodec), ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}), since: p.createdAt.toISOString() };
+      v.publisher = {
+        id: p.id,
+        audio: p.hasAudio,
+        video: Boolean(p.videoCodec),
+        ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}),
+        since: p.createdAt.toISOString(),
+        stats: { packetsIn: p.packetsIn, bytesIn: p.bytesIn, framesIn: p.framesIn, pliSent: p.pliSent },
+      };
     }
-    for (const s of this.subscribers.values()) if (!s.hidden) get(s.identity).subscriber = { id: s.id, since: s.createdAt.toISOString() };
+    for (const s of this.subscribers.values()) {
+      if (s.hidden) continue;
+      const stats = { videoPacketsOut: s.videoPacketsOut, audioPacketsOut: s.audioPacketsOut, bytesOut: s.bytesOut, pliReceived: s.pliReceived };
+      get(s.identity).subscriber = { id: s.id, since: s.createdAt.toISOString(), stats };
+    }
     return [...byIdentity.values()];
   }
 

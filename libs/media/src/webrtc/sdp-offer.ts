@@ -17,8 +17,6 @@ export interface OfferMedia {
   codecs: OfferCodec[];
 }
 
-export const MAX_SDP_BYTES = 64 * 1024;
-
 /** Parses the parts of an SDP offer the MCU cares about. Throws ValidationError('invalid_sdp') on garbage. */
 export function parseOffer(sdp: string): OfferMedia[] {
   if (typeof sdp !== 'string' || !/^v=0\r?\n/.test(sdp)) throw new ValidationError('body is not an SDP offer (must start with "v=0")', 'invalid_sdp');
