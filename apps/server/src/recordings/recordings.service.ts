@@ -30,6 +30,8 @@ export class RecordingsService implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
+    // A deleted room stops its recordings at once; the sweep below is the backstop (and handles empty rooms).
+    this.rooms.on('roomClosed', (name) => void this.stopRecordingsOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message)));
     this.sweepTimer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.warn(`sweep: ${e.message}`)), 2000);
   }
 
@@ -140,6 +142,12 @@ export class RecordingsService implements OnApplicationBootstrap, OnApplicationS
       });
       stream.pipe(res);
     });
+  }
+
+  private async stopRecordingsOf(room: string, reason: string): Promise<void> {
+    for (const rec of await this.store.unfinished()) {
+      if (rec.room === room && !rec.stopRequested && rec.status !== 'queued') await this.store.update(rec.id, { stopRequested: reason });
+    }
   }
 
   private async sweep(): Promise<void> {

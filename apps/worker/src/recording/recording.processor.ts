@@ -119,7 +119,8 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
       }
       if (exited) throw new Error(exited);
       if (connectionLost) {
-        // A deleted room ends its stream first; the stop request follows within a sweep (2 s): that is a normal stop.
+        // A deleted room ends its stream first and its stop request lands just after (the server stops a deleted
+        // room's recordings at once; a remote server's sweep within 2 s): that is a normal stop, not a failure.
         const until = Date.now() + 4000;
         while (Date.now() < until && !(await store.get(id)).stopRequested) await sleep(200);
         if ((await store.get(id)).stopRequested) {

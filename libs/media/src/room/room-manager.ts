@@ -1,11 +1,14 @@
+import { EventEmitter } from 'node:events';
 import { ConflictError, NotFoundError, type RoomOptions } from '@app/core';
 import { Room, type RoomContext } from './room';
 
 /** Owns every room of this node. `close()` cascades to rooms, their participants and mixers. */
-export class RoomManager {
+export class RoomManager extends EventEmitter<{ roomClosed: [name: string] }> {
   private readonly rooms = new Map<string, Room>();
 
-  constructor(private readonly ctx: RoomContext) {}
+  constructor(private readonly ctx: RoomContext) {
+    super();
+  }
 
   create(name: string, options: RoomOptions): Room {
     if (this.rooms.has(name)) throw new ConflictError(`room "${name}" already exists`);
@@ -13,6 +16,7 @@ export class RoomManager {
     this.rooms.set(name, room);
     room.once('closed', () => {
       if (this.rooms.get(name) === room) this.rooms.delete(name);
+      this.emit('roomClosed', name);
     });
     this.ctx.logger?.log(`room ${name} created (${options.width}x${options.height}@${options.fps}, ${options.videoCodec} ${options.videoBitrateKbps} kbps)`);
     return room;
