@@ -1,16 +1,19 @@
+import { LAYOUTS, type LayoutName } from './composite-layout';
 import { ValidationError } from './errors';
 
 /** Pure validators for request bodies. Each returns a normalized value with defaults or throws ValidationError. */
 
 export const ROOM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const IDENTITY_RE = /^[A-Za-z0-9_.@:+-]{1,128}$/;
-export const LAYOUTS = ['grid'] as const;
-export type LayoutName = (typeof LAYOUTS)[number];
 export const VIDEO_CODECS = ['h264', 'vp8'] as const;
 export type VideoCodecName = (typeof VIDEO_CODECS)[number];
 
 export interface RoomOptions {
   layout: LayoutName;
+  /** The identity whose camera (or screen share, in `presentation`) takes the large tile, instead of the active speaker. */
+  pinnedIdentity?: string;
+  /** Draw each participant's display name under their tile. */
+  displayNames: boolean;
   width: number;
   height: number;
   fps: number;
@@ -21,6 +24,7 @@ export interface RoomOptions {
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
   layout: 'grid',
+  displayNames: true,
   width: 1280,
   height: 720,
   fps: 30,
@@ -95,15 +99,18 @@ export function validateIdentity(identity: unknown): string {
 
 export function validateCreateRoom(raw: unknown): { name: string; options: RoomOptions } {
   const body = asObject(raw);
-  rejectUnknown(body, ['name', 'layout', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps']);
+  rejectUnknown(body, ['name', 'layout', 'pinnedIdentity', 'displayNames', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps']);
   const name = validateRoomName(body.name);
   return { name, options: validateRoomOptions(body) };
 }
 
 export function validateRoomOptions(body: Body): RoomOptions {
   const d = DEFAULT_ROOM_OPTIONS;
+  const pinned = optionalIdentity(body, 'pinnedIdentity');
   return {
     layout: oneOf(body, 'layout', LAYOUTS, d.layout),
+    ...(pinned ? { pinnedIdentity: pinned } : {}),
+    displayNames: bool(body, 'displayNames', d.displayNames),
     width: int(body, 'width', d.width, 160, 3840, { even: true }),
     height: int(body, 'height', d.height, 120, 2160, { even: true }),
     fps: int(body, 'fps', d.fps, 5, 60),
@@ -111,6 +118,31 @@ export function validateRoomOptions(body: Body): RoomOptions {
     videoCodec: oneOf(body, 'videoCodec', VIDEO_CODECS, d.videoCodec),
     audioBitrateKbps: int(body, 'audioBitrateKbps', d.audioBitrateKbps, 16, 256),
   };
+}
+
+function optionalIdentity(body: Body, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !IDENTITY_RE.test(v)) throw new ValidationError(`${key} must be an identity (1-128 characters of letters, digits or _ . @ : + -) or null`);
+  return v;
+}
+
+/** What can change in a running room: `PATCH /v1/rooms/{name}`. `pinnedIdentity: null` unpins. */
+export interface RoomUpdate {
+  layout?: LayoutName;
+  pinnedIdentity?: string | null;
+  displayNames?: boolean;
+}
+
+export function validateRoomUpdate(raw: unknown): RoomUpdate {
+  const body = asObject(raw);
+  rejectUnknown(body, ['layout', 'pinnedIdentity', 'displayNames']);
+  if (Object.keys(body).length === 0) throw new ValidationError('nothing to change: give layout, pinnedIdentity and/or displayNames');
+  const update: RoomUpdate = {};
+  if (body.layout !== undefined) update.layout = oneOf(body, 'layout', LAYOUTS, 'grid');
+  if (body.pinnedIdentity !== undefined) update.pinnedIdentity = optionalIdentity(body, 'pinnedIdentity') ?? null;
+  if (body.displayNames !== undefined) update.displayNames = bool(body, 'displayNames', true);
+  return update;
 }
 
 export function validateTokenRequest(raw: unknown): TokenRequest {

@@ -1,0 +1,43 @@
+import type { LayoutName, SourceKind } from './composite-layout';
+
+/** What a track is: a camera or screen share's video, a microphone (or a screen share's) audio. */
+export type TrackSource = 'camera' | 'microphone' | 'screen' | 'screen_audio';
+
+export interface TileView {
+  identity: string;
+  kind: SourceKind;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  main?: boolean;
+}
+
+/**
+ * The events a room's WebSocket clients receive (and, later, other nodes through Redis). The server adds `room`,
+ * `seq` (room-scoped, strictly increasing) and `timestamp` when it publishes one.
+ */
+export type RoomEventBody =
+  | { type: 'participantJoined'; participant: { identity: string; displayName?: string } }
+  | { type: 'participantLeft'; participant: { identity: string }; reason: string }
+  | { type: 'trackPublished'; participant: { identity: string }; track: { kind: 'audio' | 'video'; source: TrackSource; codec?: string } }
+  | { type: 'trackUnpublished'; participant: { identity: string }; track: { kind: 'audio' | 'video'; source: TrackSource }; reason: string }
+  | { type: 'activeSpeakerChanged'; identity: string | null }
+  | { type: 'layoutChanged'; layout: LayoutName; pinnedIdentity: string | null; tiles: TileView[] }
+  | { type: 'recordingStatusChanged'; recording: Record<string, unknown> }
+  | { type: 'livestreamStatusChanged'; livestream: Record<string, unknown> };
+
+export type RoomEventType = RoomEventBody['type'];
+
+export type RoomEvent = RoomEventBody & { room: string; seq: number; timestamp: string };
+
+export const ROOM_EVENT_TYPES: readonly RoomEventType[] = [
+  'participantJoined',
+  'participantLeft',
+  'trackPublished',
+  'trackUnpublished',
+  'activeSpeakerChanged',
+  'layoutChanged',
+  'recordingStatusChanged',
+  'livestreamStatusChanged',
+];
