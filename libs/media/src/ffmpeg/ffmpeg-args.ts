@@ -129,3 +129,30 @@ export function h264Level(width: number, height: number, fps: number): string {
   for (const [name, maxFs, maxMbps] of levels) if (mbs <= maxFs && mbs * fps <= maxMbps) return name;
   return '5.2';
 }
+
+export interface LabelArgsOptions {
+  /** A file holding the text (never put user text into a filter string: it would need escaping). */
+  textFile: string;
+  width: number;
+  height: number;
+  background: readonly [number, number, number];
+}
+
+/** One yuv420p frame of width×height: the text of `textFile` in white, centred, on a solid background. */
+export function labelArgs(o: LabelArgsOptions): string[] {
+  const { width: w, height: h } = o;
+  if (w % 2 || h % 2 || w < 2 || h < 2) throw new RangeError(`label size must be even and positive, got ${w}x${h}`);
+  const fontSize = Math.max(8, Math.round(h * 0.62));
+  return [
+    ...base(),
+    '-f', 'lavfi',
+    '-i', `color=c=${ffColor(o.background)}:s=${w}x${h}:d=1`,
+    '-vf',
+    // expansion=none: %{...} in a display name stays literal text
+    `drawtext=textfile=${o.textFile}:expansion=none:fontcolor=white:fontsize=${fontSize}:x=max((w-text_w)/2\\,4):y=(h-text_h)/2,format=yuv420p`,
+    '-frames:v', '1',
+    '-f', 'rawvideo',
+    '-pix_fmt', 'yuv420p',
+    'pipe:1',
+  ];
+}

@@ -132,6 +132,11 @@ export class AudioMixer {
     return out;
   }
 
+  /** Each input's identity and RMS level (0..1) over the last tick, without copying. */
+  inputLevels(): IterableIterator<[string, { identity: string; level: number }]> {
+    return this.inputs.entries();
+  }
+
   /** RMS level (0..1) of each input over the last tick. */
   levels(): Map<string, number> {
     return new Map([...this.inputs].map(([id, i]) => [id, i.level]));

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { gridLayout, type Rect, type RoomOptions } from '@app/core';
+import { ActiveSpeakerDetector, compositeLayout, type LayoutName, type PlacedTile, type Rect, type RoomOptions, type SourceKind } from '@app/core';
 import type { InputVideoCodec } from '../ffmpeg/ffmpeg-args';
 import type { Logger } from '../logger';
 import { AudioMixer } from './audio-mixer';
+import { LabelRenderer } from './label-renderer';
 import { Ticker } from './ticker';
 import { VideoEncoder } from './video-encoder';
 import { type EncodedFrame, VideoInput } from './video-input';
@@ -10,28 +11,60 @@ import { rgbToYuv, YuvCanvas } from './yuv-canvas';
 
 export const BACKGROUND_RGB: [number, number, number] = [32, 32, 40];
 export const PLACEHOLDER_RGB: [number, number, number] = [64, 64, 72];
+const LABEL_RGB: [number, number, number] = [16, 16, 20];
+/** A tile whose publisher sent no video for this long (camera off, muted) shows the placeholder, not a frozen frame. */
+export const STALE_VIDEO_MS = 1500;
 
 export interface RoomMixerEvents {
   videoRtp: [packet: Buffer, keyframeStart: boolean];
   /** One 20 ms audio step: encoded Opus per variant. */
   audio: [payloads: Map<string, Buffer>];
-  layout: [tiles: Array<{ id: string; rect: Rect }>];
+  layout: [tiles: MixerTile[]];
+  activeSpeaker: [identity: string | undefined];
 }
+
+export interface MixerTile extends PlacedTile {
+  identity: string;
+  kind: SourceKind;
+}
+
+/** Something with a tile: a publisher's camera (with or without video: then a placeholder) or screen share. */
+export interface MixerSource {
+  id: string;
+  identity: string;
+  displayName?: string;
+  kind: SourceKind;
+  codec?: InputVideoCodec;
+  requestKeyframe?: () => void;
+}
+
+export interface LayoutState {
+  layout: LayoutName;
+  pinnedIdentity?: string;
+  displayNames: boolean;
+}
+
+const floorEven = (v: number): number => Math.max(0, Math.floor(v / 2) * 2);
+const even = (v: number): number => Math.max(2, floorEven(v));
 
 /**
  * The mixer of one room: per-publisher decoders feeding a canvas composed on a fixed clock, one encoder that never
- * restarts for joins or leaves, and the audio mix with mix-minus variants. Output is fanned out by packet.
+ * restarts for joins, leaves or layout changes, and the audio mix with mix-minus variants and active speaker detection.
+ * Output is fanned out by packet.
  */
 export class RoomMixer extends EventEmitter<RoomMixerEvents> {
-  private readonly inputs = new Map<string, VideoInput>(); // insertion order = join order
-  private tiles: Array<{ id: string; rect: Rect }> = [];
+  private readonly sources = new Map<string, MixerSource & { input?: VideoInput }>(); // insertion order = join order
+  private tiles: MixerTile[] = [];
   private readonly canvas: YuvCanvas;
   private readonly encoder: VideoEncoder;
   readonly audio: AudioMixer;
+  private readonly speakers = new ActiveSpeakerDetector();
+  private readonly labels: LabelRenderer;
   private readonly videoClock: Ticker;
   private readonly audioClock: Ticker;
   private readonly bg = rgbToYuv(BACKGROUND_RGB);
   private readonly placeholder = rgbToYuv(PLACEHOLDER_RGB);
+  private state: LayoutState;
   private closed = false;
   framesComposed = 0;
 
@@ -41,6 +74,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     private readonly logger?: Logger,
   ) {
     super();
+    this.state = { layout: options.layout, pinnedIdentity: options.pinnedIdentity, displayNames: options.displayNames };
     this.canvas = new YuvCanvas(options.width, options.height);
     this.canvas.fill({ x: 0, y: 0, w: options.width, h: options.height }, this.bg);
     this.encoder = new VideoEncoder(
@@ -59,6 +93,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     );
     this.encoder.on('rtp', (p, k) => this.emit('videoRtp', p, k));
     this.audio = new AudioMixer(options.audioBitrateKbps);
+    this.labels = new LabelRenderer(ffmpegPath, logger);
     this.videoClock = new Ticker(1000 / options.fps, () => this.composeFrame());
     this.audioClock = new Ticker(20, () => this.mixAudio());
   }
@@ -69,24 +104,29 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audioClock.begin();
   }
 
-  addVideo(id: string, codec: InputVideoCodec, requestKeyframe: () => void): void {
-    if (this.closed || this.inputs.has(id)) return;
-    const rects = gridLayout(this.inputs.size + 1, this.options.width, this.options.height);
-    const rect = rects[rects.length - 1];
-    this.inputs.set(id, new VideoInput(id, codec, this.ffmpegPath, rect, BACKGROUND_RGB, requestKeyframe, this.logger));
+  /** Adds a tile: with `codec`, a decoder for its video; without, a placeholder with the name (audio-only). */
+  addSource(s: MixerSource): void {
+    if (this.closed || this.sources.has(s.id)) return;
+    const entry: MixerSource & { input?: VideoInput } = { ...s };
+    this.sources.set(s.id, entry);
+    if (s.codec) {
+      // the decoder starts at the size its tile will have, so the relayout below does not restart it
+      const rect = this.computeTiles().find((t) => t.id === s.id)?.rect ?? { w: even(this.options.width / 4), h: even(this.options.height / 4) };
+      entry.input = new VideoInput(s.id, s.codec, this.ffmpegPath, rect, BACKGROUND_RGB, s.requestKeyframe ?? (() => undefined), this.logger);
+    }
     this.relayout();
   }
 
-  removeVideo(id: string): void {
-    const input = this.inputs.get(id);
-    if (!input) return;
-    input.close();
-    this.inputs.delete(id);
+  removeSource(id: string): void {
+    const s = this.sources.get(id);
+    if (!s) return;
+    s.input?.close();
+    this.sources.delete(id);
     this.relayout();
   }
 
   pushVideo(id: string, frame: EncodedFrame): void {
-    this.inputs.get(id)?.push(frame);
+    this.sources.get(id)?.input?.push(frame);
   }
 
   addAudio(id: string, identity: string): void {
@@ -101,48 +141,110 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audio.push(id, opus);
   }
 
-  private relayout(): void {
-    const ids = [...this.inputs.keys()];
-    const rects = gridLayout(ids.length, this.options.width, this.options.height);
-    this.tiles = ids.map((id, i) => ({ id, rect: rects[i] }));
-    for (const t of this.tiles) this.inputs.get(t.id)?.resize(t.rect.w, t.rect.h);
+  get layoutState(): LayoutState {
+    return { ...this.state };
+  }
+
+  get activeSpeaker(): string | undefined {
+    return this.speakers.current;
+  }
+
+  setLayout(patch: Partial<LayoutState>): void {
+    this.state = { ...this.state, ...patch };
+    this.relayout(true);
+  }
+
+  private computeTiles(): MixerTile[] {
+    const placed = compositeLayout({
+      layout: this.state.layout,
+      sources: [...this.sources.values()],
+      activeIdentity: this.speakers.current,
+      pinnedIdentity: this.state.pinnedIdentity,
+      width: this.options.width,
+      height: this.options.height,
+    });
+    return placed.map((t) => {
+      const s = this.sources.get(t.id)!;
+      return { ...t, identity: s.identity, kind: s.kind };
+    });
+  }
+
+  private relayout(force = false): void {
+    if (this.closed) return;
+    const tiles = this.computeTiles();
+    const same = tiles.length === this.tiles.length && tiles.every((t, i) => t.id === this.tiles[i].id && sameRect(t.rect, this.tiles[i].rect));
+    if (same && !force) return;
+    this.tiles = tiles;
+    for (const t of tiles) this.sources.get(t.id)?.input?.resize(t.rect.w, t.rect.h);
     this.canvas.fill({ x: 0, y: 0, w: this.options.width, h: this.options.height }, this.bg);
-    this.logger?.log(`layout: ${ids.length} tile(s) ${this.tiles.map((t) => `${t.id}@${t.rect.x},${t.rect.y} ${t.rect.w}x${t.rect.h}`).join('; ')}`);
+    this.logger?.log(`layout ${this.state.layout}: ${tiles.length} tile(s) ${tiles.map((t) => `${t.identity}/${t.kind}@${t.rect.x},${t.rect.y} ${t.rect.w}x${t.rect.h}`).join('; ')}`);
     this.emit('layout', this.tiles);
   }
 
   private composeFrame(): void {
-    for (const { id, rect } of this.tiles) {
-      const input = this.inputs.get(id);
-      const frame = input?.frame();
-      if (frame) this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
-      else this.canvas.fill(rect, this.placeholder);
+    const now = Date.now();
+    for (const tile of this.tiles) {
+      const { id, rect } = tile;
+      const s = this.sources.get(id);
+      const input = s?.input;
+      const frame = input && now - input.lastInputAt < STALE_VIDEO_MS ? input.frame() : undefined;
+      const name = s?.displayName || s?.identity || '';
+      if (frame) {
+        this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
+        if (this.state.displayNames && name) this.drawLabel(s?.kind === 'screen' ? `${name} (screen)` : name, rect, false);
+      } else {
+        this.canvas.fill(rect, this.placeholder);
+        if (name) this.drawLabel(name, rect, true);
+      }
     }
     this.framesComposed++;
     this.encoder.writeFrame(this.canvas.data);
   }
 
+  /** The name in a bar at the bottom-left of the tile, or centred on a placeholder. */
+  private drawLabel(text: string, rect: Rect, centred: boolean): void {
+    const h = Math.min(even(Math.max(16, rect.h * (centred ? 0.12 : 0.07))), 48, rect.h);
+    const w = Math.min(rect.w, even(h * 0.62 * 0.62 * [...text].length + h));
+    const bg = centred ? PLACEHOLDER_RGB : LABEL_RGB;
+    const label = this.labels.get(text, w, h, bg);
+    if (!label) return;
+    const x = centred ? rect.x + floorEven((rect.w - w) / 2) : rect.x;
+    const y = centred ? rect.y + floorEven((rect.h - h) / 2) : rect.y + rect.h - h;
+    this.canvas.blit(label, w, h, x, y);
+  }
+
   private mixAudio(): void {
     this.emit('audio', this.audio.tick());
+    const byIdentity = new Map<string, number>();
+    for (const [, { identity, level }] of this.audio.inputLevels()) byIdentity.set(identity, Math.max(level, byIdentity.get(identity) ?? 0));
+    const change = this.speakers.update(byIdentity, Date.now());
+    if (change === null) return;
+    this.logger?.log(`active speaker: ${change ?? 'none'}`);
+    this.emit('activeSpeaker', change);
+    if (this.state.layout !== 'grid') this.relayout();
   }
 
   /** Per-publisher decoder counters. */
   inputStats(): Record<string, { framesIn: number; framesDecoded: number; restarts: number }> {
-    return Object.fromEntries([...this.inputs].map(([id, i]) => [id, { framesIn: i.framesIn, framesDecoded: i.framesDecoded, restarts: i.restarts }]));
+    const out: Record<string, { framesIn: number; framesDecoded: number; restarts: number }> = {};
+    for (const [id, { input: i }] of this.sources) if (i) out[id] = { framesIn: i.framesIn, framesDecoded: i.framesDecoded, restarts: i.restarts };
+    return out;
   }
 
   /** PIDs of the mixer's ffmpeg children (for supervision tests and diagnostics). */
   pids(): { encoder?: number; decoders: Record<string, number | undefined> } {
-    return { encoder: this.encoder.pid, decoders: Object.fromEntries([...this.inputs].map(([id, i]) => [id, i.pid])) };
+    const decoders: Record<string, number | undefined> = {};
+    for (const [id, { input }] of this.sources) if (input) decoders[id] = input.pid;
+    return { encoder: this.encoder.pid, decoders };
   }
 
-  layout(): Array<{ id: string; rect: Rect }> {
+  layout(): MixerTile[] {
     return this.tiles;
   }
 
   stats(): Record<string, number> {
     let decoderRestarts = 0;
-    for (const i of this.inputs.values()) decoderRestarts += i.restarts;
+    for (const { input } of this.sources.values()) decoderRestarts += input?.restarts ?? 0;
     return {
       framesComposed: this.framesComposed,
       framesEncoded: this.encoder.framesIn,
@@ -160,10 +262,13 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.closed = true;
     this.videoClock.stop();
     this.audioClock.stop();
-    for (const i of this.inputs.values()) i.close();
-    this.inputs.clear();
+    for (const { input } of this.sources.values()) input?.close();
+    this.sources.clear();
     this.encoder.close();
     this.audio.close();
+    this.labels.close();
     this.removeAllListeners();
   }
 }
+
+const sameRect = (a: Rect, b: Rect): boolean => a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h;

@@ -35,6 +35,8 @@ export class VideoInput {
   framesDecoded = 0;
   framesIn = 0;
   lastFrameAt = 0;
+  /** When the publisher last sent a frame (a muted camera sends none). */
+  lastInputAt = 0;
 
   constructor(
     readonly id: string,
@@ -86,6 +88,7 @@ export class VideoInput {
 
   push(frame: EncodedFrame): void {
     this.framesIn++;
+    this.lastInputAt = Date.now();
     if (frame.isKeyframe) {
       this.gop = [];
       this.gopBytes = 0;

@@ -41,6 +41,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     private readonly offerCodecs: OfferCodec[],
     private readonly timeoutMs: number,
     private readonly logger?: Logger,
+    /** `screen`: the participant's second video, a screen share. */
+    readonly source: 'camera' | 'screen' = 'camera',
   ) {
     super();
     // onTrack fires during setRemoteDescription: subscribe before signalling (done by the caller right after constructing).

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, type RoomOptions } from '@app/core';
 import { Room, type RoomContext } from './room';
 
 /** Owns every room of this node. `close()` cascades to rooms, their participants and mixers. */
-export class RoomManager extends EventEmitter<{ roomClosed: [name: string] }> {
+export class RoomManager extends EventEmitter<{ roomCreated: [room: Room]; roomClosed: [name: string] }> {
   private readonly rooms = new Map<string, Room>();
 
   constructor(private readonly ctx: RoomContext) {
@@ -18,6 +18,7 @@ export class RoomManager extends EventEmitter<{ roomClosed: [name: string] }> {
       if (this.rooms.get(name) === room) this.rooms.delete(name);
       this.emit('roomClosed', name);
     });
+    this.emit('roomCreated', room);
     this.ctx.logger?.log(`room ${name} created (${options.width}x${options.height}@${options.fps}, ${options.videoCodec} ${options.videoBitrateKbps} kbps)`);
     return room;
   }

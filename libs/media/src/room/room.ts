@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ConflictError, NotFoundError, ValidationError, type RoomOptions, type TokenGrants } from '@app/core';
+import { ConflictError, NotFoundError, type RoomEventBody, type RoomOptions, type RoomUpdate, type SourceKind, type TileView, type TokenGrants, ValidationError } from '@app/core';
 import type { Logger } from '../logger';
 import { MIX_ALL } from '../mixer/audio-mixer';
-import { RoomMixer } from '../mixer/room-mixer';
+import { type MixerTile, RoomMixer } from '../mixer/room-mixer';
 import { answerOffer, codecs, createPeer, type RtcNetworkOptions } from '../webrtc/peer-factory';
 import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
@@ -18,18 +18,26 @@ export interface RoomContext {
   logger?: Logger;
 }
 
+type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
+
 export interface ParticipantView {
   identity: string;
   displayName?: string;
-  publisher?: { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
+  publisher?: PublisherView;
+  /** A second video (and audio) from the same participant: a screen share. */
+  screen?: PublisherView;
   subscriber?: { id: string; since: string; stats: { videoPacketsOut: number; audioPacketsOut: number; bytesOut: number; pliReceived: number } };
 }
 
 export interface RoomEvents {
   participantJoined: [identity: string, kind: 'publisher' | 'subscriber'];
   participantLeft: [identity: string, kind: 'publisher' | 'subscriber', reason: CloseReason];
+  /** What the room's event stream reports (participants, tracks, active speaker, layout). */
+  event: [event: RoomEventBody];
   closed: [reason: CloseReason];
 }
+
+const tileView = (t: MixerTile): TileView => ({ identity: t.identity, kind: t.kind, ...t.rect, ...(t.main ? { main: true } : {}) });
 
 /**
  * A room: its publishers and subscribers (each identity publishes and subscribes at most once; a new session replaces
@@ -44,13 +52,60 @@ export class Room extends EventEmitter<RoomEvents> {
   private mixerStarting?: Promise<RoomMixer>;
   private idleTimer?: NodeJS.Timeout;
   private closed = false;
+  private opts: RoomOptions;
+  /** Identities present (publishing, or subscribing visibly), with how many sessions each has. */
+  private readonly present = new Map<string, number>();
 
   constructor(
     readonly name: string,
-    readonly options: RoomOptions,
+    options: RoomOptions,
     private readonly ctx: RoomContext,
   ) {
     super();
+    this.opts = { ...options };
+  }
+
+  get options(): RoomOptions {
+    return this.opts;
+  }
+
+  /** The active speaker's identity, when the mixer has found one. */
+  get activeSpeaker(): string | undefined {
+    return this.mixer?.activeSpeaker;
+  }
+
+  /** Changes the layout, pinned identity or name labels at run time; the composite follows on its next frame. */
+  update(u: RoomUpdate): RoomOptions {
+    if (this.closed) throw new NotFoundError(`room "${this.name}" was deleted`);
+    const next: RoomOptions = { ...this.opts };
+    if (u.layout !== undefined) next.layout = u.layout;
+    if (u.displayNames !== undefined) next.displayNames = u.displayNames;
+    if (u.pinnedIdentity === null) delete next.pinnedIdentity;
+    else if (u.pinnedIdentity !== undefined) next.pinnedIdentity = u.pinnedIdentity;
+    const layoutChanged = next.layout !== this.opts.layout || next.pinnedIdentity !== this.opts.pinnedIdentity;
+    this.opts = next;
+    this.log(`updated: layout ${next.layout}, pinned ${next.pinnedIdentity ?? 'nobody'}, names ${next.displayNames ? 'on' : 'off'}`);
+    this.mixer?.setLayout({ layout: next.layout, pinnedIdentity: next.pinnedIdentity, displayNames: next.displayNames });
+    // with a mixer, its relayout reports the new tiles; without one, report the change itself
+    if (layoutChanged && !this.mixer) this.emitEvent({ type: 'layoutChanged', layout: next.layout, pinnedIdentity: next.pinnedIdentity ?? null, tiles: [] });
+    return next;
+  }
+
+  private emitEvent(e: RoomEventBody): void {
+    if (!this.closed) this.emit('event', e);
+  }
+
+  private arrive(identity: string, displayName?: string): void {
+    const n = this.present.get(identity) ?? 0;
+    this.present.set(identity, n + 1);
+    if (n === 0) this.emitEvent({ type: 'participantJoined', participant: { identity, ...(displayName ? { displayName } : {}) } });
+  }
+
+  private depart(identity: string, reason: string): void {
+    const n = (this.present.get(identity) ?? 1) - 1;
+    if (n > 0) return void this.present.set(identity, n);
+    this.present.delete(identity);
+    this.emitEvent({ type: 'participantLeft', participant: { identity }, reason });
   }
 
   get isClosed(): boolean {
@@ -76,6 +131,11 @@ export class Room extends EventEmitter<RoomEvents> {
         for (const s of this.subscribers.values()) s.sendVideo(p, k);
         for (const t of this.taps) t.pushVideo(p);
       });
+      mixer.on('layout', (tiles) => {
+        const st = mixer.layoutState;
+        this.emitEvent({ type: 'layoutChanged', layout: st.layout, pinnedIdentity: st.pinnedIdentity ?? null, tiles: tiles.map(tileView) });
+      });
+      mixer.on('activeSpeaker', (identity) => this.emitEvent({ type: 'activeSpeakerChanged', identity: identity ?? null }));
       mixer.on('audio', (payloads) => {
         for (const s of this.subscribers.values()) {
           const p = payloads.get(s.variant) ?? payloads.get(MIX_ALL);
@@ -116,11 +176,17 @@ export class Room extends EventEmitter<RoomEvents> {
     return undefined;
   }
 
-  async publish(grants: TokenGrants, offer: string): Promise<{ id: string; answer: string }> {
+  /**
+   * A WHIP publisher joins. `source: 'screen'` is the participant's second video (a screen share, with optional audio):
+   * it does not replace their camera, and the `presentation` layout shows it large.
+   */
+  async publish(grants: TokenGrants, offer: string, source: SourceKind = 'camera'): Promise<{ id: string; answer: string }> {
     if (this.closed) throw new NotFoundError(`room "${this.name}" was deleted`);
     const media = parseOffer(offer);
     const plan = planPublish(media);
-    const previous = this.findByIdentity(this.publishers, grants.identity);
+    if (source === 'screen' && !plan.video) throw new ValidationError('a screen share must offer a video track', 'invalid_sdp');
+    let previous: Publisher | undefined;
+    for (const p of this.publishers.values()) if (p.identity === grants.identity && p.source === source) previous = p;
     if (!previous && this.publishers.size >= this.ctx.maxPublishers) {
       throw new ConflictError(`room "${this.name}" is full (${this.ctx.maxPublishers} publishers)`);
     }
@@ -128,7 +194,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const id = randomUUID();
     const offerCodecs = media.find((m) => m.kind === 'video')?.codecs ?? [];
     const pc = createPeer(this.ctx.network, [codecs.vp8(), codecs.h264()], [codecs.opus()]);
-    const pub = new Publisher(id, grants.identity, grants.displayName, pc, plan.video, plan.audio, offerCodecs, this.ctx.publisherTimeoutMs, this.ctx.logger);
+    const pub = new Publisher(id, grants.identity, grants.displayName, pc, plan.video, plan.audio, offerCodecs, this.ctx.publisherTimeoutMs, this.ctx.logger, source);
     const accepted = restrictOfferCodecs(offer, (kind, c) =>
       kind === 'audio' ? codecMatches(c, 'opus') : codecMatches(c, 'vp8') || codecMatches(c, 'h264'),
     );
@@ -144,23 +210,33 @@ export class Room extends EventEmitter<RoomEvents> {
       pub.close('room_closed');
       throw new NotFoundError(`room "${this.name}" was deleted`);
     }
+    this.arrive(grants.identity, grants.displayName); // before the replaced session departs: no leave/join flicker
     if (previous) previous.close('replaced');
     this.publishers.set(id, pub);
-    if (plan.video) mixer.addVideo(id, plan.video, () => pub.requestKeyframe());
+    const participant = { identity: grants.identity };
+    const tracks = [
+      ...(plan.video ? [{ kind: 'video' as const, source: source === 'screen' ? ('screen' as const) : ('camera' as const), codec: plan.video }] : []),
+      ...(plan.audio ? [{ kind: 'audio' as const, source: source === 'screen' ? ('screen_audio' as const) : ('microphone' as const), codec: 'opus' }] : []),
+    ];
+    for (const track of tracks) this.emitEvent({ type: 'trackPublished', participant, track });
+    // every camera publisher has a tile (a placeholder with the name when it sends no video); a screen share only with video
+    mixer.addSource({ id, identity: grants.identity, displayName: grants.displayName, kind: source, codec: plan.video, requestKeyframe: () => pub.requestKeyframe() });
     if (plan.audio) mixer.addAudio(id, grants.identity);
     pub.on('video', (f) => this.mixer?.pushVideo(id, f));
     pub.on('audio', (p) => this.mixer?.pushAudio(id, p));
     pub.once('closed', (reason) => {
       this.publishers.delete(id);
-      this.mixer?.removeVideo(id);
+      this.mixer?.removeSource(id);
       this.mixer?.removeAudio(id);
       this.refreshVariants();
-      this.log(`publisher ${grants.identity} (${id}) left: ${reason}`);
+      this.log(`publisher ${grants.identity} (${id}, ${source}) left: ${reason}`);
+      for (const { kind, source: s } of tracks) this.emitEvent({ type: 'trackUnpublished', participant, track: { kind, source: s }, reason });
+      this.depart(grants.identity, reason);
       this.emit('participantLeft', grants.identity, 'publisher', reason);
       this.scheduleIdle();
     });
     this.refreshVariants();
-    this.log(`publisher ${grants.identity} (${id}) joined: video=${plan.video ?? 'none'} audio=${plan.audio}`);
+    this.log(`publisher ${grants.identity} (${id}, ${source}) joined: video=${plan.video ?? 'none'} audio=${plan.audio}`);
     this.emit('participantJoined', grants.identity, 'publisher');
     return { id, answer };
   }
@@ -188,11 +264,13 @@ export class Room extends EventEmitter<RoomEvents> {
       sub.close('room_closed');
       throw new NotFoundError(`room "${this.name}" was deleted`);
     }
+    if (!sub.hidden) this.arrive(grants.identity, grants.displayName);
     if (!grants.hidden) this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
     this.subscribers.set(id, sub);
     sub.once('closed', (reason) => {
       this.subscribers.delete(id);
       this.mixer?.audio.release(sub.variant);
+      if (!sub.hidden) this.depart(grants.identity, reason);
       this.log(`subscriber ${grants.identity} (${id}) left: ${reason}`);
       this.emit('participantLeft', grants.identity, 'subscriber', reason);
       this.scheduleIdle();
@@ -251,7 +329,7 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const p of this.publishers.values()) {
       const v = get(p.identity);
       if (p.displayName) v.displayName = p.displayName;
-      v.publisher = {
+      v[p.source === 'screen' ? 'screen' : 'publisher'] = {
         id: p.id,
         audio: p.hasAudio,
         video: Boolean(p.videoCodec),
@@ -282,11 +360,13 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /** Mixer layout and counters, for the API, metrics and tests. */
-  mixerState(): { running: boolean; tiles: Array<{ id: string; identity?: string; x: number; y: number; w: number; h: number }>; stats?: Record<string, number> } {
+  mixerState(): { running: boolean; activeSpeaker?: string; tiles: Array<TileView & { id: string }>; stats?: Record<string, number> } {
     if (!this.mixer) return { running: false, tiles: [] };
+    const active = this.mixer.activeSpeaker;
     return {
       running: true,
-      tiles: this.mixer.layout().map((t) => ({ id: t.id, identity: this.publishers.get(t.id)?.identity, ...t.rect })),
+      ...(active ? { activeSpeaker: active } : {}),
+      tiles: this.mixer.layout().map((t) => ({ id: t.id, ...tileView(t) })),
       stats: this.mixer.stats(),
     };
   }
