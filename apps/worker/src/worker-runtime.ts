@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { AppConfig } from '@app/config';
-import { QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
+import { QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, recordingView, RedisConnections, RoomEventPublisher, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
 import type { Logger, MixSource } from '@app/media';
 import { recordingProcessor } from './recording/recording.processor';
 import { webhookProcessor } from './webhooks/webhook.processor';
@@ -25,7 +25,14 @@ export function startWorkers(o: {
   const connections = new RedisConnections(o.redisUrl, (m) => logger?.warn(m));
   const redis = connections.create();
   const webhookQueue = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: connections.create() }) : undefined;
-  const store = new RecordingStore(redis, webhookPublisher(webhookQueue, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }));
+  // status changes go to webhooks and, as recordingStatusChanged, to the rooms' event streams
+  const events = new RoomEventPublisher(redis, (m) => logger?.warn(m));
+  const store = new RecordingStore(
+    redis,
+    webhookPublisher(webhookQueue, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
+      void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) });
+    }),
+  );
   const workers: Worker[] = [];
   const active = new Set<string>();
   if (config.recordingConcurrency > 0) {

@@ -6,3 +6,4 @@ export * from './recording-store';
 export * from './webhook';
 export * from './events';
 export * from './redis-connections';
+export * from './room-event-bus';
