@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@app/config';
 import type { FfmpegInfo } from '@app/media';
 import { AppModule } from './app.module';
+import { EventsWsAdapter } from './events/events-ws.adapter';
 import { installBodyParsing } from './http/body-parsing';
 import { DomainErrorFilter } from './http/domain-error.filter';
 
@@ -15,6 +16,7 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
     logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
   });
   installBodyParsing(app);
+  app.useWebSocketAdapter(new EventsWsAdapter(app));
   app.useGlobalFilters(new DomainErrorFilter());
   app.enableShutdownHooks();
   app.enableCors({ exposedHeaders: ['Location', 'Link'] });

@@ -1,6 +1,8 @@
 import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
+import { EventsGateway } from './events/events.gateway';
+import { RoomEventsService } from './events/room-events.service';
 import { HealthController } from './health/health.controller';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
 import { RecordingsController } from './recordings/recordings.controller';
@@ -51,6 +53,8 @@ export class AppModule implements OnApplicationShutdown {
         ...jobsProviders,
         JobsLifecycle,
         RecordingsService,
+        RoomEventsService,
+        EventsGateway,
       ],
     };
   }

@@ -4,7 +4,20 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '@app/config';
-import { type EmbeddedRedis, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, startEmbeddedRedis, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
+import {
+  type EmbeddedRedis,
+  QUEUE_RECORDINGS,
+  QUEUE_WEBHOOKS,
+  RecordingStore,
+  recordingView,
+  RedisConnections,
+  RoomEventPublisher,
+  RoomEventSubscriber,
+  startEmbeddedRedis,
+  webhookPublisher,
+  type RecordingJobData,
+  type WebhookJobData,
+} from '@app/jobs';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import type { AddressInfo } from 'node:net';
 import { startWorkers, type WorkerRuntime } from '../../../worker/src/worker-runtime';
@@ -13,6 +26,8 @@ import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
 export const REDIS_INFO = Symbol('REDIS_INFO');
 export const REDIS = Symbol('REDIS');
 export const RECORDINGS_QUEUE = Symbol('RECORDINGS_QUEUE');
+export const ROOM_EVENT_PUBLISHER = Symbol('ROOM_EVENT_PUBLISHER');
+export const ROOM_EVENT_SUBSCRIBER = Symbol('ROOM_EVENT_SUBSCRIBER');
 
 export interface RedisInfo {
   url: string;
@@ -40,11 +55,26 @@ export const jobsProviders: Provider[] = [
     useFactory: (info: RedisInfo) => new Queue<RecordingJobData>(QUEUE_RECORDINGS, { connection: info.connections.create() }),
   },
   {
+    provide: ROOM_EVENT_PUBLISHER,
+    inject: [REDIS],
+    useFactory: (redis: Redis) => {
+      const logger = new Logger('Events');
+      return new RoomEventPublisher(redis, (m) => logger.warn(m));
+    },
+  },
+  // its own connection: a Redis connection in subscriber mode can do nothing else
+  { provide: ROOM_EVENT_SUBSCRIBER, inject: [REDIS_INFO], useFactory: (info: RedisInfo) => new RoomEventSubscriber(info.connections.create()) },
+  {
     provide: RecordingStore,
-    inject: [REDIS, REDIS_INFO, APP_CONFIG],
-    useFactory: (redis: Redis, info: RedisInfo, config: AppConfig) => {
+    inject: [REDIS, REDIS_INFO, APP_CONFIG, ROOM_EVENT_PUBLISHER],
+    useFactory: (redis: Redis, info: RedisInfo, config: AppConfig, events: RoomEventPublisher) => {
       const webhooks = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: info.connections.create() }) : undefined;
-      return new RecordingStore(redis, webhookPublisher(webhooks, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }));
+      return new RecordingStore(
+        redis,
+        webhookPublisher(webhooks, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
+          void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) });
+        }),
+      );
     },
   },
 ];

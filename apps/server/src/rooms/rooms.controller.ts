@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { NotFoundError, ROOM_NAME_RE, validateCreateRoom, validateTokenRequest } from '@app/core';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { NotFoundError, ROOM_NAME_RE, validateCreateRoom, validateRoomUpdate, validateTokenRequest } from '@app/core';
 import { RoomManager } from '@app/media';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomView } from './room-view';
@@ -33,6 +33,14 @@ export class RoomsController {
   @Get(':name')
   get(@Param('name') name: string) {
     return roomView(this.rooms.get(roomParam(name)), true);
+  }
+
+  /** Layout, pinned identity and name labels of a running room: the composite follows within a frame or two. */
+  @Patch(':name')
+  update(@Param('name') name: string, @Body() body: unknown) {
+    const room = this.rooms.get(roomParam(name));
+    room.update(validateRoomUpdate(body));
+    return roomView(room, true);
   }
 
   @Delete(':name')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NotFoundError } from '@app/core';
+import { NotFoundError, type SourceKind, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { RoomManager } from '@app/media';
 import type { Request, Response } from 'express';
@@ -9,6 +9,13 @@ import { authorizeLeave, grantsFor, resourceId, sdpOfferFrom, sendAnswer } from 
 
 export type SessionKind = 'whip' | 'whep';
 const ROLE = { whip: 'publisher', whep: 'subscriber' } as const;
+
+/** `?source=screen` publishes a screen share beside the camera; the default is the camera. */
+function publishSource(q: unknown): SourceKind {
+  if (q === undefined || q === 'camera') return 'camera';
+  if (q === 'screen') return 'screen';
+  throw new ValidationError('source must be "camera" or "screen"');
+}
 
 /** WHIP and WHEP share their HTTP handling; only the grant and the room method differ. */
 @Injectable()
@@ -22,7 +29,7 @@ export class SessionsService {
     const grants = grantsFor(req, roomParam(name), this.config.apiSecret, kind === 'whip' ? 'canPublish' : 'canSubscribe');
     const offer = sdpOfferFrom(req);
     const room = this.rooms.get(name);
-    const { id, answer } = kind === 'whip' ? await room.publish(grants, offer) : await room.subscribe(grants, offer);
+    const { id, answer } = kind === 'whip' ? await room.publish(grants, offer, publishSource(req.query.source)) : await room.subscribe(grants, offer);
     sendAnswer(res, `/v1/rooms/${encodeURIComponent(room.name)}/${kind}/${id}`, answer, this.config);
   }
 
