@@ -4,7 +4,7 @@ import { signRoomToken } from '@app/core';
 import type { Page } from 'playwright-core';
 import { meanColor, nearestNamedColor, NAMED_COLORS, type Rgb } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
-import { startSubscriber, type Subscriber } from '../helpers/whep-subscriber';
+import { type DecodedFrame, startSubscriber, type Subscriber } from '../helpers/whep-subscriber';
 import { ARTIFACTS_DIR } from '../support/frames';
 import { audioStats, type Browser, launchChromium, sampleVideo } from '../support/browser';
 import { startTestApp, type TestApp, waitFor } from '../support/app-harness';
@@ -83,6 +83,10 @@ describe('web client in Chromium', () => {
       expect((await audioStats(page)).packets).toBeGreaterThan(a0.packets);
     }
     expect(await alice.textContent('#status')).toBe('Connected');
+    // The participant list comes from the events WebSocket: both names on both pages.
+    for (const page of [alice, bob]) {
+      await waitFor(async () => (await page.$$eval('#people li', (els) => els.map((e) => e.textContent?.replace(' · speaking', '')).sort().join())) === 'Alice,Bob', 8_000, 'the participant list to show Alice and Bob');
+    }
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     await alice.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-client.png') });
   });
@@ -120,6 +124,21 @@ describe('web client in Chromium', () => {
       const [r, g, b] = meanColor(f, { x: f.width * 0.1, y: f.height * 0.35, w: f.width * 0.3, h: f.height * 0.3 });
       return g > r + 30 && g > b + 30;
     }, 15_000);
+    // Camera off: the browser stops sending video, and the mix shows a placeholder tile (grey with the name), not a
+    // frozen picture; camera on again brings the picture back.
+    // above the letterboxed camera picture: background (32,32,40) while the camera is on, placeholder grey when off
+    const leftTile = (f: DecodedFrame) => meanColor(f, { x: f.width * 0.1, y: f.height * 0.2, w: f.width * 0.3, h: f.height * 0.12 });
+    const cameraTile = (f: DecodedFrame) => meanColor(f, { x: f.width * 0.1, y: f.height * 0.35, w: f.width * 0.3, h: f.height * 0.3 });
+    await alice.click('#mute-cam');
+    await nodeSub.waitForFrame((f) => {
+      const [r, g, b] = leftTile(f);
+      return Math.abs(r - 64) < 20 && Math.abs(g - 64) < 20 && Math.abs(b - 72) < 20;
+    }, 10_000);
+    await alice.click('#mute-cam');
+    await nodeSub.waitForFrame((f) => {
+      const [r, g, b] = cameraTile(f);
+      return g > r + 30 && g > b + 30;
+    }, 10_000);
     expect(await alice.textContent('#status')).toBe('Connected');
     await alice.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-client-interop.png') });
   });

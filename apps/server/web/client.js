@@ -148,6 +148,7 @@ async function join(mode) {
     Object.assign(state, { room, token: grant.token, iceServers: grant.iceServers ?? [] });
     if (mode === 'publish') await startPublishing();
     await startWatching();
+    watchEvents();
     $('join').hidden = true;
     $('meeting').hidden = false;
     $('mute-mic').hidden = $('mute-cam').hidden = mode !== 'publish';
@@ -169,8 +170,10 @@ async function leave(quiet = false) {
     sessions.filter((s) => s.url).map((s) => fetch(s.url, { method: 'DELETE', headers: { authorization: `Bearer ${state.token}` } })),
   );
   for (const s of sessions) s.pc.close();
+  state.events?.close();
+  $('people').replaceChildren();
   state.stream?.getTracks().forEach((t) => t.stop());
-  Object.assign(state, { publish: null, subscribe: null, stream: null });
+  Object.assign(state, { publish: null, subscribe: null, stream: null, events: null });
   $('mix').srcObject = null;
   $('meeting').hidden = true;
   $('join').hidden = false;
@@ -181,8 +184,43 @@ function toggle(kind, button, onText, offText) {
   const track = state.stream?.getTracks().find((t) => t.kind === kind);
   if (!track) return;
   track.enabled = !track.enabled;
+  // A camera that is off sends nothing at all (not black frames), so the mix shows your name on a placeholder tile.
+  const sender = kind === 'video' ? state.publish?.pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')?.sender : null;
+  if (sender) sender.replaceTrack(track.enabled ? track : null);
   button.setAttribute('aria-pressed', String(!track.enabled));
   button.textContent = track.enabled ? onText : offText;
+}
+
+/** The room's participants and active speaker, from the events WebSocket (`/v1/rooms/{name}/events`). */
+function watchEvents() {
+  const people = new Map();
+  let speaker = null;
+  const render = () => {
+    const list = $('people');
+    list.replaceChildren(
+      ...[...people.values()].map((p) => {
+        const li = document.createElement('li');
+        li.textContent = `${p.displayName || p.identity}${p.identity === speaker ? ' · speaking' : ''}`;
+        if (p.identity === speaker) li.className = 'speaking';
+        return li;
+      }),
+    );
+  };
+  const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/v1/rooms/${encodeURIComponent(state.room)}/events`);
+  ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'auth', token: state.token })));
+  ws.addEventListener('message', (m) => {
+    const e = JSON.parse(m.data);
+    if (e.type === 'snapshot') {
+      people.clear();
+      for (const p of e.participants) people.set(p.identity, p);
+      speaker = e.activeSpeaker;
+    } else if (e.type === 'participantJoined') people.set(e.participant.identity, e.participant);
+    else if (e.type === 'participantLeft') people.delete(e.participant.identity);
+    else if (e.type === 'activeSpeakerChanged') speaker = e.identity;
+    else return;
+    render();
+  });
+  state.events = ws;
 }
 
 $('join').addEventListener('submit', (e) => {
