@@ -22,7 +22,7 @@ function colorAt(f: DecodedFrame, r: Rect): ColorName {
   return nearestNamedColor(meanColor(f, insetRect({ x: r.x * sx, y: r.y * sy, w: r.w * sx, h: r.h * sy }, 0.25)));
 }
 
-async function waitForMix(sub: Subscriber, what: string, pred: (f: DecodedFrame) => boolean, timeoutMs = 8000): Promise<DecodedFrame> {
+async function waitForMix(sub: Subscriber, what: string, pred: (f: DecodedFrame) => boolean, timeoutMs = 15_000): Promise<DecodedFrame> {
   try {
     return await sub.waitForFrame(pred, timeoutMs);
   } catch (e) {
@@ -171,6 +171,23 @@ describe('layouts, active speaker and the events gateway', () => {
     expect(left).toMatchObject({ participant: { identity: 'radio' }, reason: 'left' });
     const i = events.all().indexOf(left);
     expect(events.all()[i - 1]).toMatchObject({ type: 'trackUnpublished', participant: { identity: 'radio' }, track: { kind: 'audio', source: 'microphone' } });
+  });
+
+  it('the layout changes left the viewer one continuous stream, and recording status arrives as events', async () => {
+    const v = viewer.stats().video;
+    expect(v.ssrcs).toHaveLength(1);
+    expect(v.seqJumpsBack).toBe(0);
+    expect(v.tsJumpsBack).toBe(0);
+    const created = await t.admin('POST', `/v1/rooms/${ROOM}/recordings`, { format: 'mp4' });
+    expect(created.status).toBe(201);
+    const id = (created.json as { id: string }).id;
+    await events.next((e) => e.type === 'recordingStatusChanged' && e.recording.id === id && e.recording.status === 'active', 15_000);
+    // a layout change while recording: the recording goes on and still ends ready
+    expect((await t.admin('PATCH', `/v1/rooms/${ROOM}`, { layout: 'speaker' })).status).toBe(200);
+    expect((await t.admin('POST', `/v1/recordings/${id}/stop`)).status).toBe(202);
+    const ready = await events.next((e) => e.type === 'recordingStatusChanged' && e.recording.id === id && e.recording.status === 'ready', 15_000);
+    expect(ready.recording.durationSeconds).toBeGreaterThan(0);
+    expect((await t.admin('PATCH', `/v1/rooms/${ROOM}`, { layout: 'grid' })).status).toBe(200);
   });
 
   it('PATCH validates its body and needs admin auth', async () => {
