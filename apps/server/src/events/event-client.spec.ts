@@ -1,3 +1,4 @@
+import { pathPattern } from './events-ws.adapter';
 import { EventSender, parseClientFrame, type SendSocket } from './event-client';
 
 describe('parseClientFrame', () => {
@@ -54,5 +55,16 @@ describe('EventSender', () => {
     jest.advanceTimersByTime(1000);
     expect(s.terminated).toBe(true);
     jest.useRealTimers();
+  });
+});
+
+describe('pathPattern', () => {
+  it('matches the per-room events path and captures the room', () => {
+    const re = pathPattern('/v1/rooms/:name/events');
+    expect(re.exec('/v1/rooms/demo/events')?.[1]).toBe('demo');
+    expect(re.test('/v1/rooms/demo/events/')).toBe(true);
+    expect(re.test('/v1/rooms/demo/events/x')).toBe(false);
+    expect(re.test('/v1/rooms//events')).toBe(false);
+    expect(re.test('/v1/rooms/a/b/events')).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { decoderArgs, encoderArgs, ffColor, h264Level } from './ffmpeg-args';
+import { decoderArgs, encoderArgs, ffColor, h264Level, labelArgs } from './ffmpeg-args';
 
 describe('decoderArgs', () => {
   it('decodes VP8 from IVF on stdin into a letterboxed raw tile on stdout', () => {
@@ -51,5 +51,19 @@ describe('helpers', () => {
     expect(h264Level(1280, 720, 30)).toBe('3.1');
     expect(h264Level(1280, 720, 60)).toBe('3.2');
     expect(h264Level(1920, 1080, 30)).toBe('4.0');
+  });
+});
+
+describe('labelArgs', () => {
+  it('renders one raw frame of text read from a file, with expansion off', () => {
+    const a = labelArgs({ textFile: '/tmp/x/label-1.txt', width: 200, height: 32, background: [16, 16, 20] });
+    expect(a).toContain('color=c=0x101014:s=200x32:d=1');
+    const vf = a[a.indexOf('-vf') + 1];
+    expect(vf).toMatch(/^drawtext=textfile=\/tmp\/x\/label-1\.txt:expansion=none:/);
+    expect(a.slice(-5)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
+    expect(a).toEqual(expect.arrayContaining(['-frames:v', '1']));
+  });
+  it('refuses odd sizes', () => {
+    expect(() => labelArgs({ textFile: 'f', width: 201, height: 32, background: [0, 0, 0] })).toThrow(RangeError);
   });
 });
