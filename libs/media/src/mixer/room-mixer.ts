@@ -187,10 +187,14 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       const { id, rect } = tile;
       const s = this.sources.get(id);
       const input = s?.input;
-      const frame = input && now - input.lastInputAt < STALE_VIDEO_MS ? input.frame() : undefined;
+      const fresh = input !== undefined && now - input.lastInputAt < STALE_VIDEO_MS;
+      const frame = fresh ? input.frame() : undefined;
+      // right after a layout change the decoder restarts at the new size: show its last frame scaled meanwhile
+      const previous = fresh && !frame ? input.anyFrame() : undefined;
       const name = s?.displayName || s?.identity || '';
-      if (frame) {
-        this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
+      if (frame || previous) {
+        if (frame) this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
+        else if (previous) this.canvas.blitScaled(previous.data, previous.w, previous.h, rect);
         if (this.state.displayNames && name) this.drawLabel(s?.kind === 'screen' ? `${name} (screen)` : name, rect, false);
       } else {
         this.canvas.fill(rect, this.placeholder);

@@ -79,6 +79,11 @@ export class VideoInput {
     return l && l.w === this.tileW && l.h === this.tileH ? l.data : undefined;
   }
 
+  /** The latest decoded frame whatever its size (the previous tile size, right after a resize). */
+  anyFrame(): { data: Buffer; w: number; h: number } | undefined {
+    return this.latest;
+  }
+
   resize(w: number, h: number): void {
     if (w === this.tileW && h === this.tileH) return;
     this.tileW = w;

@@ -14,6 +14,22 @@ describe('YuvCanvas', () => {
     expect(c.data.length).toBe(YuvCanvas.frameSize(8, 4));
   });
 
+  it('blits a frame scaled into a larger or smaller rectangle', () => {
+    const src = new YuvCanvas(4, 4);
+    src.fill({ x: 0, y: 0, w: 2, h: 4 }, [200, 100, 150]);
+    src.fill({ x: 2, y: 0, w: 2, h: 4 }, [50, 60, 70]);
+    const c = new YuvCanvas(16, 8);
+    c.blitScaled(src.data, 4, 4, { x: 2, y: 2, w: 8, h: 4 });
+    expect(c.pixel(2, 2)).toEqual([200, 100, 150]);
+    expect(c.pixel(5, 5)).toEqual([200, 100, 150]);
+    expect(c.pixel(6, 2)).toEqual([50, 60, 70]);
+    expect(c.pixel(9, 5)).toEqual([50, 60, 70]);
+    expect(c.pixel(10, 2)).toEqual([0, 0, 0]); // outside the rectangle: untouched
+    c.blitScaled(src.data, 4, 4, { x: 12, y: 0, w: 2, h: 2 });
+    expect(c.pixel(12, 0)).toEqual([200, 100, 150]);
+    expect(c.pixel(13, 1)[0]).toBe(50);
+  });
+
   it('converts primaries like BT.601 limited range', () => {
     expect(rgbToYuv([0, 0, 0])).toEqual([16, 128, 128]);
     expect(rgbToYuv([255, 255, 255])).toEqual([235, 128, 128]);

@@ -57,6 +57,35 @@ export class YuvCanvas {
     }
   }
 
+  /**
+   * Copies a sw×sh yuv420p frame scaled (nearest neighbour) into the rectangle `r`. Only a stop-gap while a decoder
+   * restarts at a new tile size, so a layout change never shows an empty tile; the decoder's own scaling takes over.
+   */
+  blitScaled(frame: Buffer, sw: number, sh: number, r: Rect): void {
+    if (frame.length < YuvCanvas.frameSize(sw, sh)) throw new RangeError('frame is smaller than its size');
+    const W = this.width;
+    const cw = W / 2;
+    const xs = new Int32Array(r.w);
+    for (let x = 0; x < r.w; x++) xs[x] = Math.min(sw - 1, Math.floor((x * sw) / r.w));
+    for (let y = 0; y < r.h; y++) {
+      const srow = Math.min(sh - 1, Math.floor((y * sh) / r.h)) * sw;
+      const drow = (r.y + y) * W + r.x;
+      for (let x = 0; x < r.w; x++) this.data[drow + x] = frame[srow + xs[x]];
+    }
+    const fy = sw * sh;
+    const fc = (sw / 2) * (sh / 2);
+    const chw = r.w / 2;
+    for (let y = 0; y < r.h / 2; y++) {
+      const srow = Math.min(sh / 2 - 1, Math.floor((y * sh) / r.h)) * (sw / 2);
+      const drow = (r.y / 2 + y) * cw + r.x / 2;
+      for (let x = 0; x < chw; x++) {
+        const sx = xs[x * 2] >> 1;
+        this.data[this.ySize + drow + x] = frame[fy + srow + sx];
+        this.data[this.ySize + this.cSize + drow + x] = frame[fy + fc + srow + sx];
+      }
+    }
+  }
+
   /** The YUV value at pixel (x, y) — for tests. */
   pixel(x: number, y: number): Yuv {
     const c = Math.floor(y / 2) * (this.width / 2) + Math.floor(x / 2);
