@@ -72,14 +72,15 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
       ),
     };
     this.clients.add(client);
+    let authTimer: NodeJS.Timeout | undefined;
     ws.on('close', () => {
+      clearTimeout(authTimer);
       this.clients.delete(client);
       client.unsubscribe?.();
     });
     ws.on('error', () => undefined);
     if (!ROOM_NAME_RE.test(room) || !this.rooms.find(room)) return this.fail(client, CLOSE.notFound, 'not_found', `room "${room.slice(0, 64)}" not found`);
 
-    let authTimer: NodeJS.Timeout | undefined;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const parsed = parseClientFrame(data, isBinary);
       if (!parsed.ok) return this.error(client, parsed.code, parsed.message);
@@ -108,9 +109,15 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     const pending: string[] = [];
     let live = false;
     const forward = (json: string) => (live ? client.sender.send(json) : pending.push(json));
-    client.unsubscribe = await this.subscriber.subscribe(client.room, forward);
-    if (client.ws.readyState !== client.ws.OPEN) return client.unsubscribe();
-    const seq = await this.publisher.currentSeq(client.room);
+    let seq: number;
+    try {
+      client.unsubscribe = await this.subscriber.subscribe(client.room, forward);
+      if (client.ws.readyState !== client.ws.OPEN) return client.unsubscribe();
+      seq = await this.publisher.currentSeq(client.room);
+    } catch (e) {
+      this.logger.warn(`events client ${client.identity} of room ${client.room}: the event bus is unavailable (${(e as Error).message})`);
+      return this.fail(client, 1011, 'unavailable', 'the event bus (Redis) is unavailable; reconnect later');
+    }
     const room = this.rooms.find(client.room);
     if (!room) return this.fail(client, CLOSE.notFound, 'not_found', `room "${client.room}" not found`);
     client.sender.send(JSON.stringify({ type: 'snapshot', seq, timestamp: new Date().toISOString(), ...this.events.snapshot(room) }));
