@@ -2,3 +2,4 @@ export * from './errors';
 export * from './layout';
 export * from './token';
 export * from './validation';
+export * from './turn-credentials';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_ROOM_OPTIONS, signRoomToken, type TokenRequest } from '@app/core';
+import { DEFAULT_ROOM_OPTIONS, iceServersFor, signRoomToken, type TokenRequest } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { RoomManager } from '@app/media';
 import { APP_CONFIG } from '../tokens';
@@ -25,7 +25,8 @@ export class TokenIssuer {
       identity: req.identity,
       expiresAt: new Date(claims.exp * 1000).toISOString(),
       grants: claims.grants,
-      iceServers: this.config.iceServers,
+      // with TURN_SECRET, the turn: servers carry short-lived TURN REST credentials for this identity
+      iceServers: iceServersFor(this.config.iceServers, { secret: this.config.turnSecret, ttlSeconds: this.config.turnTtlSeconds, identity: req.identity }),
     };
   }
 }

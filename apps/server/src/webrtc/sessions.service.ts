@@ -23,7 +23,7 @@ export class SessionsService {
     const offer = sdpOfferFrom(req);
     const room = this.rooms.get(name);
     const { id, answer } = kind === 'whip' ? await room.publish(grants, offer) : await room.subscribe(grants, offer);
-    sendAnswer(res, `/v1/rooms/${encodeURIComponent(room.name)}/${kind}/${id}`, answer, this.config);
+    sendAnswer(res, `/v1/rooms/${encodeURIComponent(room.name)}/${kind}/${id}`, answer, this.config, grants.identity);
   }
 
   leave(kind: SessionKind, name: string, id: string, req: Request): { ok: true } {
