@@ -2,6 +2,8 @@ import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown 
 import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { metricsProviders } from './metrics/metrics.providers';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
 import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
@@ -21,7 +23,7 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController],
+      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -51,6 +53,7 @@ export class AppModule implements OnApplicationShutdown {
         ...jobsProviders,
         JobsLifecycle,
         RecordingsService,
+        ...metricsProviders,
       ],
     };
   }
