@@ -16,7 +16,8 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
   });
   installBodyParsing(app);
   app.useGlobalFilters(new DomainErrorFilter());
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT: ShutdownService drains first, then the hooks run; exit(0) when done (main.ts bounds the time)
+  app.enableShutdownHooks([], { useProcessExit: true });
   app.enableCors({ exposedHeaders: ['Location', 'Link'] });
   return app;
 }

@@ -2,6 +2,7 @@ import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown 
 import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
+import { ShutdownService } from './lifecycle/shutdown.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { metricsProviders } from './metrics/metrics.providers';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
@@ -54,6 +55,7 @@ export class AppModule implements OnApplicationShutdown {
         JobsLifecycle,
         RecordingsService,
         ...metricsProviders,
+        ShutdownService,
       ],
     };
   }
