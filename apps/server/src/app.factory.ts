@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@app/config';
 import type { FfmpegInfo } from '@app/media';
 import { AppModule } from './app.module';
+import { installQueueBoard } from './admin/queue-board';
 import { installOpenApi } from './docs/openapi';
 import { installBodyParsing } from './http/body-parsing';
 import { DomainErrorFilter } from './http/domain-error.filter';
@@ -18,6 +19,7 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
   installBodyParsing(app);
   app.useGlobalFilters(new DomainErrorFilter());
   installOpenApi(app);
+  installQueueBoard(app);
   // SIGTERM/SIGINT: ShutdownService drains first, then the hooks run; exit(0) when done (main.ts bounds the time)
   app.enableShutdownHooks([], { useProcessExit: true });
   app.enableCors({ exposedHeaders: ['Location', 'Link'] });

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { AppConfig } from '@app/config';
 import { QUEUE_WEBHOOKS, RecordingStore, type RecordingStatus } from '@app/jobs';
 import { RoomManager } from '@app/media';
+import { QueueCatalog } from '../admin/queue-catalog.service';
 import { RECORDINGS_QUEUE, REDIS_INFO, type RedisInfo } from '../recordings/jobs.providers';
 import { APP_CONFIG } from '../tokens';
 import { registerMediaMetrics } from './media-metrics';
@@ -10,13 +11,14 @@ import { MetricsService } from './metrics.service';
 
 const LIVE_STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopping'];
 
-/** Plugs this app's collectors into the MetricsService: media, recordings, and the BullMQ queues it knows. */
+/** Plugs this app's collectors into the MetricsService (media, recordings) and its queues into the QueueCatalog. */
 @Injectable()
 export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
   private webhooks?: Queue;
 
   constructor(
     private readonly metrics: MetricsService,
+    private readonly queues: QueueCatalog,
     private readonly rooms: RoomManager,
     private readonly store: RecordingStore,
     @Inject(RECORDINGS_QUEUE) private readonly recordingsQueue: Queue,
@@ -32,10 +34,10 @@ export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
       for (const r of await this.store.unfinished()) counts[r.status] = (counts[r.status] ?? 0) + 1;
       for (const [status, n] of Object.entries(counts)) recordings.set({ status }, n);
     });
-    this.metrics.watchQueue(this.recordingsQueue);
+    this.queues.register(this.recordingsQueue);
     if (this.config.webhookUrl) {
       this.webhooks = new Queue(QUEUE_WEBHOOKS, { connection: this.redisInfo.connections.create() });
-      this.metrics.watchQueue(this.webhooks);
+      this.queues.register(this.webhooks);
     }
   }
 
@@ -44,4 +46,4 @@ export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-export const metricsProviders = [MetricsService, MetricsWiring];
+export const metricsProviders = [MetricsService, QueueCatalog, MetricsWiring];
