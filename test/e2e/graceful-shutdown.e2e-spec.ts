@@ -89,8 +89,16 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect(refused).toEqual({ status: 503, code: 'shutting_down' });
     expect(readyz?.status).toBe(503);
     expect(readyz?.body).toMatchObject({ status: 'shutting_down', checks: { accepting: { ok: false } } });
-    const log = output.join('');
-    expect(log).toContain('recordings finished');
+    // structured logs: every stdout line is a JSON object; ids are fields
+    const lines = output.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.context === 'Shutdown' && String(l.msg).includes('recordings finished'))).toMatchObject({ level: 'info', service: 'mcu-server' });
+    expect(lines.some((l) => l.recordingId === id && l.room === ROOM)).toBe(true);
+    expect(lines.find((l) => l.msg === 'request completed' && (l.req as { method?: string } | undefined)?.method === 'POST' && String((l.req as { url: string }).url).endsWith('/whip'))).toMatchObject({
+      room: ROOM,
+      res: { statusCode: 201 },
+      responseTime: expect.any(Number),
+    });
+    expect(JSON.stringify(lines)).not.toContain(SECRET); // Authorization headers are redacted
 
     // the file is complete: probes, decodes end to end without errors, shows both tiles in the middle and at the end
     const file = path.join(dataDir, 'recordings', `${id}.mp4`);

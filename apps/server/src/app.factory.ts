@@ -1,4 +1,5 @@
 import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@app/config';
 import type { FfmpegInfo } from '@app/media';
@@ -15,7 +16,10 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
   const app = await NestFactory.create(AppModule.register(config, ffmpeg), {
     bodyParser: false,
     logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    bufferLogs: true,
   });
+  // structured logs (JSON lines; pretty in development): Nest's Logger everywhere now writes through pino
+  app.useLogger(app.get(PinoNestLogger));
   installBodyParsing(app);
   app.useGlobalFilters(new DomainErrorFilter());
   installOpenApi(app);

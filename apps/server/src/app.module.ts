@@ -3,6 +3,7 @@ import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
 import { ShutdownService } from './lifecycle/shutdown.service';
+import { loggingModule } from './logging/logging.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { metricsProviders } from './metrics/metrics.providers';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
@@ -24,6 +25,7 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
+      imports: [loggingModule(config)],
       controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
