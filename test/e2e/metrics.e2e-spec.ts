@@ -1,4 +1,6 @@
-import { startTestApp, sleep, type TestApp } from '../support/app-harness';
+import { gridLayout } from '@app/core';
+import { insetRect, meanColor, nearestNamedColor } from '../helpers/media-probe';
+import { startTestApp, sleep, type TestApp, waitFor } from '../support/app-harness';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
 import { startSubscriber, type Subscriber } from '../helpers/whep-subscriber';
 
@@ -49,8 +51,12 @@ describe('Prometheus /metrics', () => {
       );
     }
     sub = await startSubscriber({ whepUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whep`, token: await t.token(ROOM, 'viewer', { canPublish: false }) });
-    await sub.waitForFrame(() => true, 20_000);
-    await sleep(1500);
+    // the mix shows both publishers (red | green) and the room lists them: the room has really run
+    await sub.waitForFrame(
+      (f) => gridLayout(2, 640, 360).map((r) => nearestNamedColor(meanColor(f, insetRect({ x: r.x / 2, y: r.y / 2, w: r.w / 2, h: r.h / 2 }, 0.3)))).join() === 'red,green',
+      30_000,
+    );
+    await waitFor(async () => ((await t.admin('GET', `/v1/rooms/${ROOM}`)).json as { numPublishers: number }).numPublishers === 2, 10_000, 'two publishers');
 
     const scrape = async (auth: Record<string, string>) => {
       const r = await t.request('GET', '/metrics', { headers: auth });

@@ -40,7 +40,7 @@ export function prettyStream(config: Pick<AppConfig, 'prettyLogs'>): Destination
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pretty = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
-    return pretty({ sync: true, colorize: process.stdout.isTTY ?? false, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,context', messageFormat: '[{context}] {msg}', singleLine: true });
+    return pretty({ sync: true, colorize: process.stdout.isTTY ?? false, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,context', messageFormat: '{if context}[{context}] {end}{msg}', singleLine: true });
   } catch {
     return undefined; // a production image has no dev dependencies: JSON lines
   }
@@ -60,7 +60,10 @@ export function pinoHttpOptions(config: Pick<AppConfig, 'logLevel'>): PinoHttpOp
     },
     autoLogging: { ignore: (req: IncomingMessage) => QUIET.test(req.url ?? '') },
     customProps: (req: IncomingMessage) => ({ ...idsInMessage(req.url ?? '') }),
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    // 4xx are the clients' mistakes (the error filter says which at `log`): info; 5xx are ours
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // lines logged while handling a request carry its reqId, not the whole request
+    quietReqLogger: true,
     serializers: {
       req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
