@@ -1,8 +1,11 @@
 import { type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@app/config';
 import type { FfmpegInfo } from '@app/media';
 import { AppModule } from './app.module';
+import { installQueueBoard } from './admin/queue-board';
+import { installOpenApi } from './docs/openapi';
 import { EventsWsAdapter } from './events/events-ws.adapter';
 import { installBodyParsing } from './http/body-parsing';
 import { DomainErrorFilter } from './http/domain-error.filter';
@@ -14,11 +17,17 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
   const app = await NestFactory.create(AppModule.register(config, ffmpeg), {
     bodyParser: false,
     logger: LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1),
+    bufferLogs: true,
   });
+  // structured logs (JSON lines; pretty in development): Nest's Logger everywhere now writes through pino
+  app.useLogger(app.get(PinoNestLogger));
   installBodyParsing(app);
   app.useWebSocketAdapter(new EventsWsAdapter(app));
   app.useGlobalFilters(new DomainErrorFilter());
-  app.enableShutdownHooks();
+  installOpenApi(app);
+  installQueueBoard(app);
+  // SIGTERM/SIGINT: ShutdownService drains first, then the hooks run; exit(0) when done (main.ts bounds the time)
+  app.enableShutdownHooks([], { useProcessExit: true });
   app.enableCors({ exposedHeaders: ['Location', 'Link'] });
   return app;
 }

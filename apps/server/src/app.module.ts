@@ -4,6 +4,10 @@ import { type FfmpegInfo, RoomManager } from '@app/media';
 import { EventsGateway } from './events/events.gateway';
 import { RoomEventsService } from './events/room-events.service';
 import { HealthController } from './health/health.controller';
+import { ShutdownService } from './lifecycle/shutdown.service';
+import { loggingModule } from './logging/logging.module';
+import { MetricsController } from './metrics/metrics.controller';
+import { metricsProviders } from './metrics/metrics.providers';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
 import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
@@ -23,7 +27,8 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController],
+      imports: [loggingModule(config)],
+      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, MetricsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -53,6 +58,8 @@ export class AppModule implements OnApplicationShutdown {
         ...jobsProviders,
         JobsLifecycle,
         RecordingsService,
+        ...metricsProviders,
+        ShutdownService,
         RoomEventsService,
         EventsGateway,
       ],

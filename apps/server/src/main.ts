@@ -19,6 +19,17 @@ async function main(): Promise<void> {
     throw e;
   }
   const app = await createApp(config, ffmpeg);
+  // Graceful shutdown runs in the app's hooks (ShutdownService, then workers and rooms); this bounds it.
+  const bound = config.shutdownTimeoutMs;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal}: shutting down (at most ${bound / 1000} s)`);
+      setTimeout(() => {
+        logger.error(`shutdown did not finish within ${bound / 1000} s (SHUTDOWN_TIMEOUT_SECONDS); exiting anyway`);
+        process.exit(1);
+      }, bound).unref();
+    });
+  }
   await app.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${config.port}`;

@@ -1,13 +1,13 @@
 import { ConfigError, loadConfig } from '@app/config';
 import { FfmpegNotUsableError, locateFfmpeg } from '@app/media';
+import { pino } from 'pino';
+import { pinoOptions, prettyStream } from '../../server/src/logging/pino-options';
 import { startWorkers } from './worker-runtime';
 
 /**
  * A worker process: BullMQ processors for recordings and webhook deliveries, on any host that reaches Redis
  * (REDIS_URL) and the server (MCU_SERVER_URL). The server runs the same workers in-process when REDIS_URL is unset.
  */
-const log = (level: 'log' | 'warn' | 'error', m: string) => console[level](`${new Date().toISOString()} [worker ${process.pid}] ${m}`);
-const logger = { log: (m: string) => log('log', m), warn: (m: string) => log('warn', m), error: (m: string) => log('error', m), debug: () => undefined };
 
 async function main(): Promise<void> {
   let config;
@@ -23,6 +23,10 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // structured logs like the server's (JSON lines with room/recording/job ids; pretty in development)
+  const stream = prettyStream(config);
+  const log = stream ? pino(pinoOptions(config, 'mcu-worker'), stream) : pino(pinoOptions(config, 'mcu-worker'));
+  const logger = { log: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
   const serverUrl = config.serverUrl ?? `http://127.0.0.1:${config.port}`;
   const runtime = startWorkers({ config, redisUrl: config.redisUrl, ffmpegPath: ffmpeg.path, serverUrl: () => serverUrl, logger });
   logger.log(`started; server ${serverUrl}, recordings in ${config.recordingsDir}`);

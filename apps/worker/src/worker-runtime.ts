@@ -5,6 +5,9 @@ import type { Logger, MixSource } from '@app/media';
 import { recordingProcessor } from './recording/recording.processor';
 import { webhookProcessor } from './webhooks/webhook.processor';
 
+/** BullMQ's finished-job counts (read by the server's /metrics): one-minute points for a day. */
+const JOB_METRICS = { maxDataPoints: 24 * 60 };
+
 export interface WorkerRuntime {
   close(): Promise<void>;
 }
@@ -40,7 +43,7 @@ export function startWorkers(o: {
       QUEUE_RECORDINGS,
       recordingProcessor({ store, ffmpegPath: o.ffmpegPath, recordingsDir: config.recordingsDir, serverUrl: o.serverUrl, apiSecret: config.apiSecret, logger, active, localTap: o.localTap }),
       // A dead worker's job is noticed within ~20 s and handed to another worker, which marks it failed (file kept).
-      { connection: connections.create(), concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1 },
+      { connection: connections.create(), concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1, metrics: JOB_METRICS },
     );
     w.on('failed', (job, err) => logger?.warn(`recording job ${job?.id} failed: ${err.message}`));
     workers.push(w);
@@ -49,6 +52,7 @@ export function startWorkers(o: {
     const w = new Worker<WebhookJobData>(QUEUE_WEBHOOKS, webhookProcessor({ redis, url: config.webhookUrl, secret: config.apiSecret, logger }), {
       connection: connections.create(),
       concurrency: 4,
+      metrics: JOB_METRICS,
     });
     w.on('failed', (job, err) => logger?.debug?.(`webhook job ${job?.id} attempt ${job?.attemptsMade}: ${err.message}`));
     workers.push(w);

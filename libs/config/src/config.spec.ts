@@ -51,6 +51,36 @@ describe('loadConfig', () => {
   });
 });
 
+describe('operations settings', () => {
+  it('has defaults for TURN, metrics, shutdown and log format', () => {
+    const c = loadConfig({}, '/srv');
+    expect(c).toMatchObject({ turnTtlSeconds: 86400, shutdownTimeoutMs: 25000, prettyLogs: true });
+    expect(c.turnSecret).toBeUndefined();
+    expect(c.metricsToken).toBeUndefined();
+    // production credentials: JSON logs unless LOG_FORMAT=pretty
+    expect(loadConfig({ MCU_API_KEY: 'k', MCU_API_SECRET: 'a-long-enough-secret' }).prettyLogs).toBe(false);
+  });
+
+  it('reads them', () => {
+    const c = loadConfig({
+      ICE_SERVERS: 'turn:turn.example.com:3478',
+      TURN_SECRET: 'shared',
+      TURN_TTL_SECONDS: '600',
+      METRICS_TOKEN: 'metrics-token-0123456789',
+      SHUTDOWN_TIMEOUT_SECONDS: '10',
+      LOG_FORMAT: 'json',
+    });
+    expect(c).toMatchObject({ turnSecret: 'shared', turnTtlSeconds: 600, metricsToken: 'metrics-token-0123456789', shutdownTimeoutMs: 10000, prettyLogs: false });
+  });
+
+  it('refuses a TURN secret without a turn: server, and bad values', () => {
+    expect(() => loadConfig({ TURN_SECRET: 'x', ICE_SERVERS: 'stun:s:3478' })).toThrow('TURN_SECRET');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN');
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: '0' })).toThrow('SHUTDOWN_TIMEOUT_SECONDS');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT');
+  });
+});
+
 describe('parseIceServers', () => {
   it('parses a URL list with TURN credentials', () => {
     expect(parseIceServers('stun:s.example:3478, turn:u%40x:p@t.example:3478?transport=udp')).toEqual([

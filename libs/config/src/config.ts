@@ -36,6 +36,15 @@ export interface AppConfig {
   webhookUrl?: string;
   webhookAttempts: number;
   webhookBackoffMs: number;
+  /** coturn `static-auth-secret`: when set, clients get short-lived TURN REST credentials for the turn: URLs. */
+  turnSecret?: string;
+  turnTtlSeconds: number;
+  /** A bearer token that may read /metrics (besides the admin credentials). */
+  metricsToken?: string;
+  /** SIGTERM: the bound within which the process exits, having finished its recordings. */
+  shutdownTimeoutMs: number;
+  /** development: human-readable log lines instead of JSON (needs pino-pretty). */
+  prettyLogs: boolean;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +136,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const serverUrl = str('MCU_SERVER_URL');
   if (serverUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(serverUrl)) problems.push('MCU_SERVER_URL must be an http:// or https:// URL');
 
+  const turnSecret = str('TURN_SECRET');
+  if (turnSecret !== undefined && !iceServers.some((srv) => srv.urls.some((u) => /^turns?:/.test(u)))) {
+    problems.push('TURN_SECRET is set but ICE_SERVERS has no turn: or turns: URL to use it with');
+  }
+  const turnTtlSeconds = num('TURN_TTL_SECONDS', 86400, 60, 7 * 86400);
+  const metricsToken = str('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+  const shutdownTimeoutMs = num('SHUTDOWN_TIMEOUT_SECONDS', 25, 1, 3600) * 1000;
+  // pretty in development (dev credentials), JSON lines otherwise
+  const logFormat = str('LOG_FORMAT') ?? (devCredentials ? 'pretty' : 'json');
+  if (!['json', 'pretty'].includes(logFormat)) problems.push('LOG_FORMAT must be json or pretty');
+
   if (problems.length) throw new ConfigError(problems);
   const listenPort = port('PORT', 3000) ?? 3000;
   const dataDir = path.resolve(cwd, str('DATA_DIR') ?? 'data');
@@ -153,6 +174,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     ...(webhookUrl ? { webhookUrl } : {}),
     webhookAttempts,
     webhookBackoffMs,
+    ...(turnSecret ? { turnSecret } : {}),
+    turnTtlSeconds,
+    ...(metricsToken ? { metricsToken } : {}),
+    shutdownTimeoutMs,
+    prettyLogs: logFormat === 'pretty',
   };
 }
 

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'method_not_allowed'
   | 'invalid_state'
+  | 'shutting_down'
   | 'internal_error';
 
 export class DomainError extends Error {
@@ -74,5 +75,13 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   payload_too_large: 413,
   method_not_allowed: 405,
   invalid_state: 409,
+  shutting_down: 503,
   internal_error: 500,
 };
+
+/** The server is draining for a shutdown: it takes no new joins; clients should retry on another instance (503). */
+export class ShuttingDownError extends DomainError {
+  constructor(message = 'the server is shutting down; try again in a moment (another instance may take you)') {
+    super('shutting_down', message);
+  }
+}

@@ -5,3 +5,5 @@ export * from './layout';
 export * from './room-events';
 export * from './token';
 export * from './validation';
+export * from './turn-credentials';
+export * from './log-fields';

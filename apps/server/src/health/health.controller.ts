@@ -1,16 +1,35 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FfmpegInfo } from '@app/media';
+import type { Queue } from 'bullmq';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
-import { REDIS } from '../recordings/jobs.providers';
+import { ShutdownService } from '../lifecycle/shutdown.service';
+import { RECORDINGS_QUEUE, REDIS } from '../recordings/jobs.providers';
 import { FFMPEG_INFO } from '../tokens';
 
-/** Liveness and readiness. Readiness grows checks as the server uses more (Redis with the recording queue). */
+interface Check {
+  ok: boolean;
+  error?: string;
+  [k: string]: unknown;
+}
+
+/** A check that answers within `ms`, or fails saying so. */
+function within(ms: number, check: Promise<Check>): Promise<Check> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    check.catch((e: Error) => ({ ok: false, error: e.message })),
+    new Promise<Check>((r) => (timer = setTimeout(() => r({ ok: false, error: `no answer within ${ms / 1000} s` }), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Liveness and readiness (ffmpeg, Redis, the recording queue; not ready while shutting down). */
 @Controller()
 export class HealthController {
   constructor(
     @Inject(FFMPEG_INFO) private readonly ffmpeg: FfmpegInfo,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
+    private readonly shutdown: ShutdownService,
   ) {}
 
   @Get('healthz')
@@ -20,16 +39,29 @@ export class HealthController {
 
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) res: Response) {
-    const redis = await Promise.race([
-      this.redis.ping().then(
-        () => ({ ok: true }),
-        (e: Error) => ({ ok: false, error: e.message }),
+    const [redis, queue] = await Promise.all([
+      within(2000, this.redis.ping().then(() => ({ ok: true }))),
+      // BullMQ reachable; workers = processes consuming it (0 is allowed: jobs wait until a worker comes)
+      within(
+        2000,
+        Promise.all([this.queue.getWorkersCount(), this.queue.getJobCounts('waiting', 'active', 'delayed')]).then(([workers, counts]) => ({
+          ok: true,
+          name: this.queue.name,
+          workers,
+          waiting: counts.waiting ?? 0,
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+        })),
       ),
-      new Promise<{ ok: boolean; error: string }>((r) => setTimeout(() => r({ ok: false, error: 'no answer within 2 s' }), 2000)),
     ]);
-    const checks = { ffmpeg: { ok: Boolean(this.ffmpeg.path), path: this.ffmpeg.path, version: this.ffmpeg.version, source: this.ffmpeg.source }, redis };
+    const checks: Record<string, Check> = {
+      ffmpeg: { ok: Boolean(this.ffmpeg.path), path: this.ffmpeg.path, version: this.ffmpeg.version, source: this.ffmpeg.source },
+      redis,
+      queue,
+      accepting: this.shutdown.isDraining ? { ok: false, error: 'shutting down' } : { ok: true },
+    };
     const ok = Object.values(checks).every((c) => c.ok);
     res.status(ok ? 200 : 503);
-    return { status: ok ? 'ready' : 'not_ready', checks };
+    return { status: ok ? 'ready' : this.shutdown.isDraining ? 'shutting_down' : 'not_ready', checks };
   }
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_ROOM_OPTIONS, signRoomToken, type TokenRequest } from '@app/core';
+import { DEFAULT_ROOM_OPTIONS, iceServersFor, signRoomToken, type TokenRequest } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { RoomManager } from '@app/media';
+import { ShutdownService } from '../lifecycle/shutdown.service';
 import { APP_CONFIG } from '../tokens';
 
 /** Issues room tokens (creating the room with defaults if needed); shared by the admin API and the dev endpoint. */
@@ -10,9 +11,11 @@ export class TokenIssuer {
   constructor(
     private readonly rooms: RoomManager,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly shutdown: ShutdownService,
   ) {}
 
   issue(roomName: string, req: TokenRequest) {
+    this.shutdown.assertAccepting();
     const room = this.rooms.getOrCreate(roomName, DEFAULT_ROOM_OPTIONS);
     const { token, claims } = signRoomToken(
       { room: room.name, identity: req.identity, displayName: req.displayName, canPublish: req.canPublish, canSubscribe: req.canSubscribe },
@@ -25,7 +28,8 @@ export class TokenIssuer {
       identity: req.identity,
       expiresAt: new Date(claims.exp * 1000).toISOString(),
       grants: claims.grants,
-      iceServers: this.config.iceServers,
+      // with TURN_SECRET, the turn: servers carry short-lived TURN REST credentials for this identity
+      iceServers: iceServersFor(this.config.iceServers, { secret: this.config.turnSecret, ttlSeconds: this.config.turnTtlSeconds, identity: req.identity }),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, type TokenGrants, UnauthorizedError, ValidationError, bearerToken, DomainError, verifyRoomToken } from '@app/core';
+import { iceServersFor, type IceServerEntry, ForbiddenError, NotFoundError, type TokenGrants, UnauthorizedError, ValidationError, bearerToken, DomainError, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
 import type { Request, Response } from 'express';
 import { isAdmin } from '../http/admin-auth.guard';
@@ -35,10 +35,11 @@ export function resourceId(id: string): string {
   return id;
 }
 
-/** RFC 9725 §4.6: advertise the ICE servers clients should use. */
-export function iceLinkHeaders(config: AppConfig): string[] {
+/** RFC 9725 §4.6: advertise the ICE servers clients should use (with TURN REST credentials for `identity` when TURN_SECRET is set). */
+export function iceLinkHeaders(config: AppConfig, identity = ''): string[] {
+  const servers: IceServerEntry[] = iceServersFor(config.iceServers, { secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds, identity });
   const links: string[] = [];
-  for (const s of config.iceServers) {
+  for (const s of servers) {
     for (const url of s.urls) {
       const q = (v: string) => `"${v.replace(/["\\]/g, '')}"`;
       let link = `<${url}>; rel="ice-server"`;
@@ -50,11 +51,11 @@ export function iceLinkHeaders(config: AppConfig): string[] {
   return links;
 }
 
-export function sendAnswer(res: Response, location: string, answer: string, config: AppConfig): void {
+export function sendAnswer(res: Response, location: string, answer: string, config: AppConfig, identity?: string): void {
   res.status(201);
   res.setHeader('Location', location);
   res.setHeader('Content-Type', 'application/sdp');
-  const links = iceLinkHeaders(config);
+  const links = iceLinkHeaders(config, identity);
   if (links.length) res.setHeader('Link', links);
   res.send(answer);
 }

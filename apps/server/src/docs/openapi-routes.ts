@@ -1,0 +1,134 @@
+/**
+ * What the generated document cannot know about each route (the controllers take `unknown` bodies and validate them
+ * in libs/core): summary, auth, request body, responses and errors. Keyed "<method> <OpenAPI path>". A route without
+ * an entry here still appears in /docs (Nest's scan), but the coverage test asks for one.
+ */
+export interface RouteDoc {
+  summary: string;
+  tag: string;
+  auth?: 'admin' | 'room-token' | 'admin-or-room-token' | 'metrics';
+  /** A schema name, or 'sdp' for application/sdp. */
+  body?: string;
+  ok: { status: number; description: string; schema?: string; type?: 'sdp' | 'file' | 'html' | 'text' | 'prometheus'; headers?: Record<string, string> };
+  /** Error statuses this route answers with the Error shape (besides 500). */
+  errors?: number[];
+  query?: Array<{ name: string; description: string; schema?: Record<string, unknown> }>;
+}
+
+const whipLike = (kind: 'whip' | 'whep'): Record<string, RouteDoc> => {
+  const what = kind === 'whip' ? 'Publish (WHIP, RFC 9725): one Opus audio and one VP8/H.264 video track' : 'Subscribe (WHEP): one composite video and one mixed audio track (mix-minus for publishers)';
+  return {
+    [`post /v1/rooms/{name}/${kind}`]: {
+      summary: what,
+      tag: 'WebRTC',
+      auth: 'room-token',
+      body: 'sdp',
+      ok: {
+        status: 201,
+        description: 'the SDP answer (ICE gathering complete)',
+        type: 'sdp',
+        headers: {
+          Location: `/v1/rooms/{name}/${kind}/{id}: the session, for DELETE`,
+          Link: '<stun:…>/<turn:…>; rel="ice-server"[; username=…; credential=…; credential-type="password"], one per STUN/TURN URL (TURN REST credentials with TURN_SECRET)',
+        },
+      },
+      errors: [400, 401, 403, 404, 409, 413, 415, 503],
+      ...(kind === 'whip'
+        ? { query: [{ name: 'source', description: 'camera (default) or screen: a screen share beside the camera, shown large by the presentation layout', schema: { type: 'string', enum: ['camera', 'screen'] } }] }
+        : {}),
+    },
+    [`delete /v1/rooms/{name}/${kind}/{id}`]: {
+      summary: `End a ${kind.toUpperCase()} session`,
+      tag: 'WebRTC',
+      auth: 'admin-or-room-token',
+      ok: { status: 200, description: 'the session ended', schema: 'Ok' },
+      errors: [401, 403, 404],
+    },
+    [`patch /v1/rooms/{name}/${kind}/{id}`]: {
+      summary: 'Trickle ICE / ICE restart: not supported (any method other than DELETE answers 405)',
+      tag: 'WebRTC',
+      ok: { status: 405, description: 'never succeeds', schema: 'Error' },
+      errors: [405],
+    },
+  };
+};
+
+export const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'get /healthz': { summary: 'Liveness', tag: 'Operations', ok: { status: 200, description: 'the process runs', schema: 'Health' } },
+  'get /readyz': {
+    summary: 'Readiness: ffmpeg, Redis, the recording queue; 503 while shutting down',
+    tag: 'Operations',
+    ok: { status: 200, description: 'ready (503 with the same shape when not)', schema: 'Readiness' },
+    errors: [503],
+  },
+  'get /metrics': {
+    summary: 'Prometheus metrics (rooms, media, recordings, queues, process)',
+    tag: 'Operations',
+    auth: 'metrics',
+    ok: { status: 200, description: 'Prometheus text format 0.0.4', type: 'prometheus' },
+    errors: [401],
+  },
+  'post /v1/rooms': { summary: 'Create a room', tag: 'Rooms', auth: 'admin', body: 'CreateRoom', ok: { status: 201, description: 'the room', schema: 'Room' }, errors: [400, 401, 409, 413, 415] },
+  'get /v1/rooms': { summary: 'List rooms', tag: 'Rooms', auth: 'admin', ok: { status: 200, description: 'the rooms of this node', schema: 'RoomList' }, errors: [401] },
+  'get /v1/rooms/{name}': { summary: 'A room with its participants and mixer state', tag: 'Rooms', auth: 'admin', ok: { status: 200, description: 'the room', schema: 'Room' }, errors: [401, 404] },
+  'patch /v1/rooms/{name}': {
+    summary: 'Change the layout, pinned identity or name labels of a running room (the composite follows within a frame or two)',
+    tag: 'Rooms',
+    auth: 'admin',
+    body: 'RoomUpdate',
+    ok: { status: 200, description: 'the room', schema: 'Room' },
+    errors: [400, 401, 404, 413, 415],
+  },
+  'delete /v1/rooms/{name}': { summary: 'Delete a room (disconnects everyone, stops its recordings)', tag: 'Rooms', auth: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 404] },
+  'post /v1/rooms/{name}/tokens': {
+    summary: 'Issue a room token (creates the room with defaults if needed)',
+    tag: 'Rooms',
+    auth: 'admin',
+    body: 'TokenRequest',
+    ok: { status: 201, description: 'the token and the ICE servers to use', schema: 'TokenResponse' },
+    errors: [400, 401, 404, 503],
+  },
+  ...whipLike('whip'),
+  ...whipLike('whep'),
+  'post /v1/rooms/{name}/recordings': {
+    summary: 'Start recording the room’s mix',
+    tag: 'Recordings',
+    auth: 'admin',
+    body: 'RecordingRequest',
+    ok: { status: 201, description: 'the recording (queued)', schema: 'Recording' },
+    errors: [400, 401, 404, 409, 503],
+  },
+  'get /v1/recordings': {
+    summary: 'List recordings, newest first',
+    tag: 'Recordings',
+    auth: 'admin',
+    query: [
+      { name: 'room', description: 'only this room' },
+      { name: 'status', description: 'only this status', schema: { type: 'string', enum: ['queued', 'starting', 'active', 'stopping', 'ready', 'failed'] } },
+      { name: 'limit', description: '1-500, default 50', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+      { name: 'cursor', description: 'nextCursor of the previous page' },
+    ],
+    ok: { status: 200, description: 'a page', schema: 'RecordingList' },
+    errors: [400, 401],
+  },
+  'get /v1/recordings/{id}': { summary: 'A recording (duration and size grow while active)', tag: 'Recordings', auth: 'admin', ok: { status: 200, description: 'the recording', schema: 'Recording' }, errors: [401, 404] },
+  'post /v1/recordings/{id}/stop': { summary: 'Stop a recording', tag: 'Recordings', auth: 'admin', ok: { status: 202, description: 'stopping', schema: 'Recording' }, errors: [401, 404, 409] },
+  'get /v1/recordings/{id}/file': {
+    summary: 'Download the file (Range supported: 206, 416)',
+    tag: 'Recordings',
+    auth: 'admin',
+    ok: { status: 200, description: 'video/mp4, audio/mp4, video/webm, video/x-matroska, …', type: 'file' },
+    errors: [401, 404, 409, 416],
+  },
+  'delete /v1/recordings/{id}': { summary: 'Delete a recording and its file (stops it first)', tag: 'Recordings', auth: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 404] },
+  'get /': { summary: 'The web client', tag: 'Web client', ok: { status: 200, description: 'HTML page', type: 'html' } },
+  'get /web/{file}': { summary: 'Web client assets (client.js, style.css)', tag: 'Web client', ok: { status: 200, description: 'the file', type: 'text' }, errors: [404] },
+  'get /v1/dev': { summary: 'Whether the dev token endpoint is available', tag: 'Web client', ok: { status: 200, description: '{devTokens: boolean}' } },
+  'post /v1/dev/tokens': {
+    summary: 'DEV ONLY (dev credentials in use): a token without authentication, for the web client',
+    tag: 'Web client',
+    body: 'DevTokenRequest',
+    ok: { status: 201, description: 'as the token call', schema: 'TokenResponse' },
+    errors: [400, 404, 503],
+  },
+};

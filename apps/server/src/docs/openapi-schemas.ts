@@ -1,0 +1,153 @@
+/** JSON schemas of the API's bodies (components.schemas of the OpenAPI document). Kept in step with libs/core validation. */
+type Schema = Record<string, unknown>;
+
+const str = (description?: string, extra: Schema = {}): Schema => ({ type: 'string', ...(description ? { description } : {}), ...extra });
+const int = (min: number, max: number, def?: number, description?: string): Schema => ({
+  type: 'integer',
+  minimum: min,
+  maximum: max,
+  ...(def !== undefined ? { default: def } : {}),
+  ...(description ? { description } : {}),
+});
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+
+export const SCHEMAS: Record<string, Schema> = {
+  Error: {
+    type: 'object',
+    description: 'The one error shape of the API',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: str('machine-readable', {
+            enum: ['bad_request', 'validation_failed', 'invalid_sdp', 'codec_unsupported', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'conflict', 'unsupported_media_type', 'payload_too_large', 'method_not_allowed', 'invalid_state', 'shutting_down', 'internal_error'],
+          }),
+          message: str('for humans'),
+        },
+      },
+    },
+    example: { error: { code: 'not_found', message: 'room "demo" not found' } },
+  },
+  RoomOptions: {
+    type: 'object',
+    properties: {
+      layout: str('grid: every tile; speaker: the active speaker large; presentation: a screen share large; single: only the active speaker', {
+        enum: ['grid', 'speaker', 'presentation', 'single'],
+        default: 'grid',
+      }),
+      pinnedIdentity: str('this identity takes the large tile instead of the active speaker'),
+      displayNames: { type: 'boolean', default: true, description: 'names under the tiles' },
+      width: int(160, 3840, 1280, 'even'),
+      height: int(120, 2160, 720, 'even'),
+      fps: int(5, 60, 30),
+      videoBitrateKbps: int(100, 20000, 1500),
+      videoCodec: str(undefined, { enum: ['h264', 'vp8'], default: 'h264' }),
+      audioBitrateKbps: int(16, 256, 48),
+    },
+  },
+  RoomUpdate: {
+    type: 'object',
+    minProperties: 1,
+    additionalProperties: false,
+    properties: {
+      layout: str(undefined, { enum: ['grid', 'speaker', 'presentation', 'single'] }),
+      pinnedIdentity: { type: 'string', nullable: true, description: 'null unpins' },
+      displayNames: { type: 'boolean' },
+    },
+  },
+  CreateRoom: {
+    allOf: [{ type: 'object', required: ['name'], properties: { name: str('1-64 of letters, digits, "_", "-", "."', { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }) } }, ref('RoomOptions')],
+  },
+  Room: {
+    allOf: [
+      ref('RoomOptions'),
+      {
+        type: 'object',
+        required: ['name', 'createdAt', 'numPublishers', 'numSubscribers'],
+        properties: {
+          name: str(),
+          createdAt: str(undefined, { format: 'date-time' }),
+          numPublishers: { type: 'integer' },
+          numSubscribers: { type: 'integer' },
+          participants: { type: 'array', description: 'GET /v1/rooms/{name} only', items: ref('Participant') },
+          mixer: { type: 'object', description: 'GET /v1/rooms/{name} only: running, tiles, counters', additionalProperties: true },
+        },
+      },
+    ],
+  },
+  Participant: {
+    type: 'object',
+    properties: {
+      identity: str(),
+      displayName: str(),
+      publisher: { type: 'object', properties: { id: str(), audio: { type: 'boolean' }, video: { type: 'boolean' }, videoCodec: str(), since: str(), stats: { type: 'object', additionalProperties: { type: 'number' } } } },
+      subscriber: { type: 'object', properties: { id: str(), since: str(), stats: { type: 'object', additionalProperties: { type: 'number' } } } },
+      screen: { type: 'object', description: 'a screen share (WHIP ?source=screen), shaped like publisher', additionalProperties: true },
+    },
+  },
+  RoomList: { type: 'object', required: ['rooms'], properties: { rooms: { type: 'array', items: ref('Room') } } },
+  TokenRequest: {
+    type: 'object',
+    required: ['identity'],
+    properties: {
+      identity: str(undefined, { pattern: '^[A-Za-z0-9_.@:+-]{1,128}$' }),
+      displayName: str(undefined, { maxLength: 128 }),
+      canPublish: { type: 'boolean', default: true },
+      canSubscribe: { type: 'boolean', default: true },
+      ttlSeconds: int(10, 604800, 3600),
+    },
+  },
+  DevTokenRequest: { allOf: [ref('TokenRequest'), { type: 'object', required: ['room'], properties: { room: str() } }] },
+  IceServer: {
+    type: 'object',
+    required: ['urls'],
+    description: 'With TURN_SECRET, turn:/turns: servers carry short-lived TURN REST credentials (username "expiry:identity")',
+    properties: { urls: { type: 'array', items: str() }, username: str(), credential: str() },
+  },
+  TokenResponse: {
+    type: 'object',
+    required: ['token', 'room', 'identity', 'expiresAt', 'grants', 'iceServers'],
+    properties: {
+      token: str('JWT (HS256) for WHIP/WHEP: Authorization: Bearer <token>'),
+      room: str(),
+      identity: str(),
+      expiresAt: str(undefined, { format: 'date-time' }),
+      grants: { type: 'object', properties: { canPublish: { type: 'boolean' }, canSubscribe: { type: 'boolean' } } },
+      iceServers: { type: 'array', items: ref('IceServer') },
+    },
+  },
+  Ok: { type: 'object', properties: { ok: { type: 'boolean', enum: [true] } } },
+  RecordingRequest: {
+    type: 'object',
+    properties: { format: str(undefined, { enum: ['mp4', 'webm', 'mkv'], default: 'mp4' }), audioOnly: { type: 'boolean', default: false }, name: str(undefined, { maxLength: 128 }) },
+  },
+  Recording: {
+    type: 'object',
+    required: ['id', 'room', 'name', 'format', 'audioOnly', 'status', 'createdAt'],
+    properties: {
+      id: str(undefined, { pattern: '^rec_[a-z0-9]{16}$' }),
+      room: str(),
+      name: str(),
+      format: str(undefined, { enum: ['mp4', 'webm', 'mkv'] }),
+      audioOnly: { type: 'boolean' },
+      status: str(undefined, { enum: ['queued', 'starting', 'active', 'stopping', 'ready', 'failed'] }),
+      createdAt: str(undefined, { format: 'date-time' }),
+      startedAt: str(undefined, { format: 'date-time' }),
+      endedAt: str(undefined, { format: 'date-time' }),
+      durationSeconds: { type: 'number' },
+      sizeBytes: { type: 'integer' },
+      error: str(),
+    },
+  },
+  RecordingList: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Recording') }, nextCursor: str() } },
+  Health: { type: 'object', properties: { status: str(undefined, { enum: ['ok'] }) } },
+  Readiness: {
+    type: 'object',
+    properties: {
+      status: str(undefined, { enum: ['ready', 'not_ready', 'shutting_down'] }),
+      checks: { type: 'object', description: 'ffmpeg, redis, queue (workers, waiting, active, delayed), accepting', additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, error: str() }, additionalProperties: true } },
+    },
+  },
+};

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { idsInMessage } from '@app/core';
+import type { AppConfig } from '@app/config';
+import { type DestinationStream, type LoggerOptions, stdTimeFunctions } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
+
+/** LOG_LEVEL keeps Nest's names; pino's are these. */
+export const PINO_LEVEL: Record<AppConfig['logLevel'], string> = { error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
+
+/**
+ * JSON lines with `time`, `level`, `context` (the Nest logger name), `msg`, and the ids the message names (`room`,
+ * `recordingId`, `participantId`, `identity`, `jobId`) as fields, so logs can be filtered by room or recording.
+ */
+export function pinoOptions(config: Pick<AppConfig, 'logLevel'>, service: string): LoggerOptions {
+  return {
+    level: PINO_LEVEL[config.logLevel],
+    base: { service, pid: process.pid },
+    timestamp: stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
+    hooks: {
+      logMethod(args, method) {
+        const [first, second] = args as unknown[];
+        if (typeof first === 'string') {
+          const ids = idsInMessage(first);
+          if (Object.keys(ids).length) return method.apply(this, [ids, ...args] as Parameters<typeof method>);
+        } else if (first && typeof first === 'object' && !(first instanceof Error) && typeof second === 'string') {
+          Object.assign(first, { ...idsInMessage(second), ...first });
+        }
+        return method.apply(this, args);
+      },
+    },
+  };
+}
+
+/** pino-pretty as a synchronous stream when LOG_FORMAT=pretty (the development default) and it is installed. */
+export function prettyStream(config: Pick<AppConfig, 'prettyLogs'>): DestinationStream | undefined {
+  if (!config.prettyLogs) return undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pretty = require('pino-pretty') as (o: Record<string, unknown>) => DestinationStream;
+    return pretty({ sync: true, colorize: process.stdout.isTTY ?? false, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,context', messageFormat: '{if context}[{context}] {end}{msg}', singleLine: true });
+  } catch {
+    return undefined; // a production image has no dev dependencies: JSON lines
+  }
+}
+
+const QUIET = /^\/(healthz|readyz|metrics)(\?|$)/;
+
+/** HTTP request logs: one line per request (not health checks or scrapes) with method, url, status, time and ids. */
+export function pinoHttpOptions(config: Pick<AppConfig, 'logLevel'>): PinoHttpOptions {
+  return {
+    ...pinoOptions(config, 'mcu-server'),
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    autoLogging: { ignore: (req: IncomingMessage) => QUIET.test(req.url ?? '') },
+    customProps: (req: IncomingMessage) => ({ ...idsInMessage(req.url ?? '') }),
+    // 4xx are the clients' mistakes (the error filter says which at `log`): info; 5xx are ours
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    // lines logged while handling a request carry its reqId, not the whole request
+    quietReqLogger: true,
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  };
+}

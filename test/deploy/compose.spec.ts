@@ -1,0 +1,102 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+// js-yaml comes with jest (no types installed): the file's structure is checked even where no compose validator is
+// installed; `docker compose config` / `docker-compose config` validates it against the Compose schema when present.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { load } = require('js-yaml') as { load: (s: string) => unknown };
+
+const DOCKER = path.join(__dirname, '../../docker');
+const composeFile = path.join(DOCKER, 'compose.yaml');
+const envExample = path.join(DOCKER, '.env.example');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  healthcheck?: { disable?: boolean };
+}
+
+/** The first compose implementation found: the docker CLI plugin (v2) or the standalone docker-compose (Debian's v1). */
+function composeValidator(): { cmd: string; args: string[] } | undefined {
+  for (const c of [{ cmd: 'docker', args: ['compose'] }, { cmd: 'docker-compose', args: [] }]) {
+    const r = spawnSync(c.cmd, [...c.args, 'version'], { encoding: 'utf8' });
+    if (r.status === 0) return c;
+  }
+  return undefined;
+}
+
+describe('docker/compose.yaml', () => {
+  const compose = load(readFileSync(composeFile, 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const s = compose.services;
+
+  it('has redis with persistence, the server, two workers and coturn', () => {
+    expect(Object.keys(s).sort()).toEqual(['coturn', 'redis', 'server', 'worker-1', 'worker-2']);
+    expect(s.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
+    expect(s.redis.volumes).toEqual(['redis-data:/data']);
+    for (const w of ['worker-1', 'worker-2']) {
+      expect(s[w].image).toBe(s.server.image); // one image, another command
+      expect(s[w].command).toEqual(['node', 'dist/apps/worker/src/main.js']);
+      expect(s[w].environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', MCU_SERVER_URL: 'http://server:3000' });
+      expect(s[w].healthcheck).toEqual({ disable: true });
+    }
+    expect(s.server.environment).toMatchObject({ RUN_WORKER: 'false', REDIS_URL: 'redis://redis:6379' });
+  });
+
+  it('shares the recordings volume between server and workers', () => {
+    for (const name of ['server', 'worker-1', 'worker-2']) expect(s[name].volumes).toContain('recordings:/data/recordings');
+    expect(compose.volumes).toHaveProperty('recordings');
+  });
+
+  it('configures coturn for TURN REST credentials with the server\'s secret, and the UDP ranges', () => {
+    const args = s.coturn.command ?? [];
+    expect(args).toContain('--use-auth-secret');
+    expect(args).toContain('--static-auth-secret=${TURN_SECRET:?set TURN_SECRET}');
+    expect(s.server.environment?.TURN_SECRET).toMatch(/^\$\{TURN_SECRET[:}]/);
+    expect(s.server.environment?.ICE_SERVERS).toContain('turn:${PUBLIC_IP}:3478');
+    expect(args).toEqual(expect.arrayContaining(['--min-port=49160', '--max-port=49200', '--external-ip=${PUBLIC_IP:?set PUBLIC_IP}']));
+    expect(s.coturn.ports).toContain('49160-49200:49160-49200/udp');
+    expect(s.server.ports).toContain('40000-40100:40000-40100/udp');
+    expect(s.server.environment).toMatchObject({ RTC_MIN_PORT: '40000', RTC_MAX_PORT: '40100' });
+  });
+
+  it('names every required variable in .env.example', () => {
+    const required = [...readFileSync(composeFile, 'utf8').matchAll(/\$\{(\w+):\?/g)].map((m) => m[1]);
+    const example = readFileSync(envExample, 'utf8');
+    for (const v of new Set(required)) expect([v, new RegExp(`^${v}=`, 'm').test(example)]).toEqual([v, true]);
+  });
+
+  it('validates with docker compose config (when a compose implementation is installed)', () => {
+    const v = composeValidator();
+    if (!v) {
+      console.log('skipped: neither `docker compose` nor `docker-compose` is installed here (the structure checks above still ran)');
+      return;
+    }
+    const ok = spawnSync(v.cmd, [...v.args, '-f', composeFile, '--env-file', envExample, 'config', '-q'], { encoding: 'utf8' });
+    expect({ status: ok.status, stderr: ok.stderr.trim() }).toEqual({ status: 0, stderr: '' });
+    // without the secrets it refuses to start, naming what is missing
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+    const empty = path.join(mkdtempSync(path.join(tmpdir(), 'compose-')), 'empty.env');
+    writeFileSync(empty, '# nothing set\n');
+    const missing = spawnSync(v.cmd, [...v.args, '-f', composeFile, '--env-file', empty, 'config', '-q'], { encoding: 'utf8', env });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/MCU_API_KEY|MCU_API_SECRET|TURN_SECRET|PUBLIC_IP/);
+  });
+});
+
+describe('docker/Dockerfile', () => {
+  const df = readFileSync(path.join(DOCKER, 'Dockerfile'), 'utf8');
+  it('is multi-stage on Node 20 slim, with the distribution ffmpeg, production dependencies only, non-root and a health check', () => {
+    expect(df.match(/^FROM node:(\d+)-\S*slim/gm)?.length).toBe(2);
+    expect(df).toMatch(/apt-get install -y --no-install-recommends ffmpeg/);
+    expect(df).toMatch(/npm prune --omit=dev/);
+    expect(df).toMatch(/^USER node$/m);
+    expect(df).toMatch(/^HEALTHCHECK [\s\S]*\/healthz/m);
+    expect(df).toMatch(/COPY apps\/server\/web/); // the web client is read from the sources at run time
+  });
+});
