@@ -244,6 +244,9 @@ describe('layouts, active speaker and the events gateway', () => {
       expect(got).toHaveLength(200);
       expect(new Set(got.map((e) => e.seq)).size).toBe(1);
       await waitFor(() => crowd.every((c) => c.isOpen()), 1000, 'all 200 still connected');
+      const metrics = (await t.admin('GET', '/metrics')).text;
+      const clients = Number(/^mcu_events_clients\{room="e2e-layouts"\} (\d+)$/m.exec(metrics)?.[1]);
+      expect(clients).toBeGreaterThanOrEqual(201); // the crowd and the dashboard
     } finally {
       for (const c of crowd) c.close();
     }

@@ -7,6 +7,7 @@ import type { AppConfig } from '@app/config';
 import type { RoomEventPublisher, RoomEventSubscriber } from '@app/jobs';
 import { RoomManager } from '@app/media';
 import { ROOM_EVENT_PUBLISHER, ROOM_EVENT_SUBSCRIBER } from '../recordings/jobs.providers';
+import { MetricsService } from '../metrics/metrics.service';
 import { APP_CONFIG } from '../tokens';
 import { EventSender, parseClientFrame } from './event-client';
 import { pathPattern } from './events-ws.adapter';
@@ -36,6 +37,7 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
   private readonly logger = new Logger('EventsGateway');
   private readonly clients = new Set<Client>();
   private readonly pattern = pathPattern(EVENTS_PATH);
+  private slowDropped = 0;
 
   constructor(
     private readonly rooms: RoomManager,
@@ -43,9 +45,20 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOM_EVENT_PUBLISHER) private readonly publisher: RoomEventPublisher,
     @Inject(ROOM_EVENT_SUBSCRIBER) private readonly subscriber: RoomEventSubscriber,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
+    const gauge = this.metrics.gauge('mcu_events_clients', 'WebSocket clients of the events gateway, by room', ['room']);
+    const dropped = this.metrics.absoluteCounter('mcu_events_slow_clients_dropped_total', 'events clients disconnected for not reading');
+    this.metrics.onScrape('events', () => {
+      gauge.reset();
+      const perRoom = new Map<string, number>();
+      for (const c of this.clients) if (c.identity) perRoom.set(c.room, (perRoom.get(c.room) ?? 0) + 1);
+      for (const [room, n] of perRoom) gauge.set({ room }, n);
+      dropped.reset();
+      dropped.set({}, this.slowDropped);
+    });
     this.rooms.on('roomClosed', (name) => {
       for (const c of this.clients) if (c.room === name) this.fail(c, CLOSE.roomDeleted, 'room_deleted', `room "${name}" was deleted`);
     });
@@ -67,9 +80,10 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     const client: Client = {
       ws,
       room,
-      sender: new EventSender(ws, (buffered) =>
-        this.logger.warn(`events client ${client.identity ?? '?'} of room ${room} disconnected: too slow (${buffered} bytes unread)`),
-      ),
+      sender: new EventSender(ws, (buffered) => {
+        this.slowDropped++;
+        this.logger.warn(`events client ${client.identity ?? '?'} of room ${room} disconnected: too slow (${buffered} bytes unread)`);
+      }),
     };
     this.clients.add(client);
     let authTimer: NodeJS.Timeout | undefined;
