@@ -6,3 +6,6 @@ export * from './recording-store';
 export * from './webhook';
 export * from './events';
 export * from './redis-connections';
+export * from './livestream';
+export * from './livestream-args';
+export * from './livestream-store';
