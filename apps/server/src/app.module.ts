@@ -3,6 +3,8 @@ import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
+import { LivestreamsController } from './livestreams/livestreams.controller';
+import { LivestreamsService } from './livestreams/livestreams.service';
 import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
 import { RoomsController } from './rooms/rooms.controller';
@@ -21,7 +23,7 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController],
+      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, LivestreamsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -51,6 +53,7 @@ export class AppModule implements OnApplicationShutdown {
         ...jobsProviders,
         JobsLifecycle,
         RecordingsService,
+        LivestreamsService,
       ],
     };
   }

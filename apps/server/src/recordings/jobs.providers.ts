@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '@app/config';
+import { LivestreamStore, QUEUE_LIVESTREAMS, type LivestreamJobData } from '@app/jobs';
 import { type EmbeddedRedis, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, RedisConnections, startEmbeddedRedis, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
 export const REDIS_INFO = Symbol('REDIS_INFO');
 export const REDIS = Symbol('REDIS');
 export const RECORDINGS_QUEUE = Symbol('RECORDINGS_QUEUE');
+export const LIVESTREAMS_QUEUE = Symbol('LIVESTREAMS_QUEUE');
 
 export interface RedisInfo {
   url: string;
@@ -47,6 +49,13 @@ export const jobsProviders: Provider[] = [
       return new RecordingStore(redis, webhookPublisher(webhooks, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }));
     },
   },
+  {
+    provide: LIVESTREAMS_QUEUE,
+    inject: [REDIS_INFO],
+    useFactory: (info: RedisInfo) => new Queue<LivestreamJobData>(QUEUE_LIVESTREAMS, { connection: info.connections.create() }),
+  },
+  // A status listener (e.g. livestreamStatusChanged events) goes in as LivestreamStore's second argument.
+  { provide: LivestreamStore, inject: [REDIS], useFactory: (redis: Redis) => new LivestreamStore(redis) },
 ];
 
 /** Starts the embedded worker (when configured) and shuts queues, workers and the embedded Redis down in order. */
