@@ -3,6 +3,8 @@ import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, RoomManager } from '@app/media';
 import { HealthController } from './health/health.controller';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
+import { HlsAdminController, HlsController } from './hls/hls.controller';
+import { HlsService } from './hls/hls.service';
 import { LivestreamsController } from './livestreams/livestreams.controller';
 import { LivestreamsService } from './livestreams/livestreams.service';
 import { RecordingsController } from './recordings/recordings.controller';
@@ -23,7 +25,7 @@ export class AppModule implements OnApplicationShutdown {
   static register(config: AppConfig, ffmpeg: FfmpegInfo): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, LivestreamsController],
+      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, LivestreamsController, HlsAdminController, HlsController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -54,6 +56,7 @@ export class AppModule implements OnApplicationShutdown {
         JobsLifecycle,
         RecordingsService,
         LivestreamsService,
+        HlsService,
       ],
     };
   }

@@ -61,7 +61,6 @@ export const MAX_RTMP_URL_LENGTH = 1024;
 export function validateRtmpUrl(raw: unknown): string {
   if (typeof raw !== 'string' || raw.length === 0) throw new ValidationError('url must be a non-empty string');
   if (raw.length > MAX_RTMP_URL_LENGTH) throw new ValidationError(`url must be at most ${MAX_RTMP_URL_LENGTH} characters`);
-  // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f-\u009f]/.test(raw)) throw new ValidationError('url must not contain whitespace or control characters');
   if (/["'`|\\<>^{}]/.test(raw)) throw new ValidationError('url must not contain quotes, |, \\, <, >, ^, { or }');
   if (!/^rtmps?:\/\//.test(raw)) throw new ValidationError('url must start with rtmp:// or rtmps://');

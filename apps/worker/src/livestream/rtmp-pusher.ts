@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import { livestreamArgs, progressOutTimeUs, redactUrl } from '@app/jobs';
-import { type EncodedFrame, ivfFileHeader, ivfFrameHeader, type Logger, OggOpusWriter } from '@app/media';
+import { type EncodedFrame, type Logger, MixPipeWriter } from '@app/media';
 
 /**
  * One connection attempt of a livestream: ffmpeg (argument array) reads the room's encoded mix — IVF video on stdin,
@@ -11,11 +11,7 @@ import { type EncodedFrame, ivfFileHeader, ivfFrameHeader, type Logger, OggOpusW
  */
 export class RtmpPusher extends EventEmitter<{ progress: [outTimeUs: number]; exit: [code: number | null, error: string] }> {
   private child?: ChildProcess;
-  private videoIn?: Writable;
-  private audioIn?: Writable;
-  private readonly ogg = new OggOpusWriter(1);
-  private firstVideoTs?: number;
-  private started = false;
+  private pipes?: MixPipeWriter;
   private stderrTail = '';
   private stopping = false;
   outTimeUs = 0;
@@ -28,9 +24,7 @@ export class RtmpPusher extends EventEmitter<{ progress: [outTimeUs: number]; ex
     const args = livestreamArgs({ videoCodec: this.o.videoCodec, url: this.o.url, videoBitrateKbps: this.o.videoBitrateKbps, fps: this.o.fps });
     const child = spawn(this.o.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
     this.child = child;
-    this.videoIn = child.stdin ?? undefined;
-    this.audioIn = child.stdio[3] as Writable;
-    for (const s of [this.videoIn, this.audioIn]) s?.on('error', () => undefined);
+    this.pipes = new MixPipeWriter(child.stdin ?? undefined, child.stdio[3] as Writable, this.o.videoCodec);
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (d: string) => {
       const us = progressOutTimeUs(d);
@@ -53,22 +47,11 @@ export class RtmpPusher extends EventEmitter<{ progress: [outTimeUs: number]; ex
   }
 
   video(frame: EncodedFrame): void {
-    if (!this.videoIn || !this.running) return;
-    if (!this.started) {
-      if (!frame.isKeyframe) return;
-      this.firstVideoTs = frame.timestamp;
-      this.videoIn.write(ivfFileHeader(640, 360, 90000, this.o.videoCodec === 'vp8' ? 'VP80' : 'H264'));
-      this.started = true;
-      this.audioIn?.write(this.ogg.header());
-    }
-    const pts = (frame.timestamp - (this.firstVideoTs ?? frame.timestamp)) >>> 0;
-    this.videoIn.write(ivfFrameHeader(frame.data.length, pts));
-    this.videoIn.write(frame.data);
+    if (this.running) this.pipes?.video(frame);
   }
 
   audio(opus: Buffer, rtpTimestamp: number): void {
-    if (!this.started || !this.audioIn || !this.running) return;
-    this.audioIn.write(this.ogg.packet(opus, rtpTimestamp));
+    if (this.running) this.pipes?.audio(opus, rtpTimestamp);
   }
 
   get running(): boolean {
@@ -81,8 +64,7 @@ export class RtmpPusher extends EventEmitter<{ progress: [outTimeUs: number]; ex
     this.stopping = true;
     if (!child || !this.running) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    this.videoIn?.end();
-    this.audioIn?.end();
+    this.pipes?.end();
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     await exited;
     clearTimeout(t);
