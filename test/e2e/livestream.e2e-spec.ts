@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gridLayout } from '@app/core';
 import { freePort } from '@app/jobs';
+import { REDIS_INFO, type RedisInfo } from '../../apps/server/src/recordings/jobs.providers';
 import { spawnFfmpeg, type TrackedChild } from '../helpers/ffmpeg-children';
 import { insetRect, meanColor, nearestNamedColor, NAMED_COLORS, type Rgb, type RgbFrame, toneLevel } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
@@ -221,5 +222,80 @@ describe('livestreams (RTMP)', () => {
     await waitFields(ls.id as string, (l) => l.status === 'active', 20_000, 'active');
     expect((await t.admin('DELETE', `/v1/rooms/${ROOM}`)).status).toBe(204);
     await waitFields(ls.id as string, (l) => l.status === 'stopped', 10_000, 'stopped after the room was deleted');
+  });
+});
+
+describe('livestreams resume after their worker is killed with -9', () => {
+  let t: TestApp;
+  let dir: string;
+  const workers: ChildProcess[] = [];
+  const receivers: TrackedChild[] = [];
+  let pub: Publisher | undefined;
+
+  const startWorker = (redisUrl: string) => {
+    const w = spawn(process.execPath, [path.join(__dirname, '../../dist/apps/worker/src/main.js')], {
+      env: { ...process.env, REDIS_URL: redisUrl, MCU_SERVER_URL: t.baseUrl, LOG_LEVEL: 'warn', MCU_API_KEY: '', MCU_API_SECRET: '', LIVESTREAM_RETRY_BACKOFF_MS: '300' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    workers.push(w);
+    return w;
+  };
+  const get = async (id: string) => (await t.admin('GET', `/v1/livestreams/${id}`)).json as Json;
+
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await pub?.close();
+    await t?.close();
+    await Promise.allSettled(receivers.map((r) => r.kill()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('another worker picks the stalled job up and pushes again (over WHEP, as a remote worker does)', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mcu-ls-crash-'));
+    t = await startTestApp({ RUN_WORKER: 'false' });
+    const redisUrl = t.app.get<RedisInfo>(REDIS_INFO).url;
+    const first = startWorker(redisUrl);
+    await t.admin('POST', '/v1/rooms', { name: 'ls-crash', width: W, height: H, fps: 15 });
+    pub = await startPublisher({
+      whipUrl: `${t.baseUrl}/v1/rooms/ls-crash/whip`,
+      token: await t.token('ls-crash', 'p'),
+      color: NAMED_COLORS.blue as Rgb,
+      toneHz: 550,
+      toneAmplitude: 0.2,
+      width: 320,
+      height: 180,
+      fps: 15,
+    });
+    const port = await freePort();
+    const r1 = rtmpReceiver(port, path.join(dir, '1.flv'));
+    receivers.push(r1);
+    await sleep(500);
+    const ls = (await t.admin('POST', '/v1/rooms/ls-crash/livestreams', { url: `rtmp://127.0.0.1:${port}/live/${KEY}` })).json as Json;
+    await waitFor(async () => (await get(ls.id as string)).status === 'active', 30_000, 'active through the first worker');
+    await sleep(2000);
+
+    first.kill('SIGKILL');
+    await r1.exited; // the orphaned pusher sees its input end and hangs up
+    const file2 = path.join(dir, '2.flv');
+    receivers.push(rtmpReceiver(port, file2));
+    startWorker(redisUrl);
+    const resumed = await waitFor(async () => {
+      const l = await get(ls.id as string);
+      return l.status === 'active' && (l.reconnects as number) >= 1 ? l : undefined;
+    }, 60_000, 'the livestream to be active again through the second worker', 250);
+    expect(resumed.failedAttempts).toBe(0);
+    await waitFor(() => {
+      try {
+        return statSync(file2).size > 100_000;
+      } catch {
+        return false;
+      }
+    }, 20_000, 'media at the restarted receiver');
+    await sleep(1500);
+    const info = probe(file2);
+    expect(info.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
+    expect(tiles(frameAt(file2, 1.5), 1)).toEqual(['blue']);
+    expect(toneLevel(audioOf(file2, 0.5, 2), 48000, 550)).toBeGreaterThan(0.03);
+    expect((await t.admin('DELETE', `/v1/livestreams/${ls.id}`)).json).toMatchObject({ status: 'stopped' });
   });
 });

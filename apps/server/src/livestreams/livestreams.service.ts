@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { ValidationError } from '@app/core';
 import { isLivestreamFinal, type Livestream, LIVESTREAM_STATUSES, LivestreamStore, type LivestreamStatus, maskUrl, validateLivestreamRequest } from '@app/jobs';
@@ -11,8 +11,10 @@ import { LIVESTREAMS_QUEUE } from '../recordings/jobs.providers';
  * show the masked URL. A deleted room stops its livestreams.
  */
 @Injectable()
-export class LivestreamsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class LivestreamsService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Livestreams');
+  /** Rooms close when the server shuts down: that is not a reason to end livestreams, which resume after the restart. */
+  private shuttingDown = false;
 
   constructor(
     private readonly store: LivestreamStore,
@@ -21,7 +23,13 @@ export class LivestreamsService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    this.rooms.on('roomClosed', (name) => void this.stopAllOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message)));
+    this.rooms.on('roomClosed', (name) => {
+      if (!this.shuttingDown) void this.stopAllOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message));
+    });
+  }
+
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
   }
 
   async onApplicationShutdown(): Promise<void> {
