@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -148,5 +149,52 @@ describe('HLS', () => {
     // a deleted room takes its HLS (and files) with it
     expect((await t.admin('DELETE', `/v1/rooms/${ROOM}`)).status).toBe(204);
     await waitFor(() => !existsSync(hlsDir()), 10_000, 'the HLS directory to be removed with the room', 250);
+  });
+});
+
+describe('HLS with a low rendition', () => {
+  let t: TestApp;
+  let pub: Publisher | undefined;
+  let tmp: string;
+  afterAll(async () => {
+    await pub?.close();
+    await t?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('lists a 640x360 rendition beside the copied one in a master playlist, both playable', async () => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'mcu-hls-low-'));
+    t = await startTestApp({ HLS_LOW_RENDITION: 'true' });
+    await t.admin('POST', '/v1/rooms', { name: 'low', width: 1280, height: 720, fps: 15, videoBitrateKbps: 1200 });
+    pub = await startPublisher({ whipUrl: `${t.baseUrl}/v1/rooms/low/whip`, token: await t.token('low', 'p'), color: NAMED_COLORS.blue as Rgb, toneHz: 550, toneAmplitude: 0.2, width: 320, height: 180, fps: 15 });
+    const token = await t.token('low', 'viewer', { canPublish: false });
+    const master = await waitFor(async () => {
+      const r = await fetch(`${t.baseUrl}/v1/rooms/low/hls/index.m3u8?token=${token}`);
+      const text = await r.text();
+      return r.status === 200 && text.includes('#EXT-X-STREAM-INF') ? text : undefined;
+    }, 30_000, 'a master playlist', 500);
+    const variants = segmentsOf(master);
+    expect(variants.map((v) => v.split('?')[0]).sort()).toEqual(['hi.m3u8', 'lo.m3u8']);
+    expect(master).toMatch(/RESOLUTION=640x360/);
+    for (const [variant, width] of [
+      ['lo.m3u8', 640],
+      ['hi.m3u8', 1280],
+    ] as const) {
+      const uri = variants.find((v) => v.startsWith(variant))!;
+      const media = await waitFor(async () => {
+        const r = await fetch(`${t.baseUrl}/v1/rooms/low/hls/${uri}`);
+        const text = r.status === 200 ? await r.text() : '';
+        return segmentsOf(text).length >= 2 ? text : undefined;
+      }, 20_000, `${variant} with segments`, 500);
+      const seg = segmentsOf(media).slice(-1)[0];
+      const res = await fetch(`${t.baseUrl}/v1/rooms/low/hls/${seg}`);
+      expect(res.status).toBe(200);
+      const file = path.join(tmp, `${variant}.ts`);
+      writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+      const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+      expect([variant, Number(r.stdout.trim().split(/\s+/)[0])]).toEqual([variant, width]);
+      // a single short segment: decode its first frame (seeking inside ~10 KB of TS overshoots)
+      expect(nearestNamedColor(meanColor(frameAt(file, 0), { x: 40, y: 30, w: 240, h: 120 }))).toBe("blue");
+    }
   });
 });
