@@ -194,7 +194,7 @@ describe('HLS with a low rendition', () => {
       const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width', '-of', 'csv=p=0', file], { encoding: 'utf8' });
       expect([variant, Number(r.stdout.trim().split(/\s+/)[0])]).toEqual([variant, width]);
       // a single short segment: decode its first frame (seeking inside ~10 KB of TS overshoots)
-      expect(nearestNamedColor(meanColor(frameAt(file, 0), { x: 40, y: 30, w: 240, h: 120 }))).toBe("blue");
+      expect(nearestNamedColor(meanColor(frameAt(file, 0), { x: 40, y: 30, w: 240, h: 120 }))).toBe('blue');
     }
   });
 });
