@@ -5,6 +5,9 @@ import { isLivestreamFinal, type Livestream, LIVESTREAM_STATUSES, LivestreamStor
 import { RoomManager } from '@app/media';
 import { LIVESTREAMS_QUEUE } from '../recordings/jobs.providers';
 
+const SILENT_WORKER_MS = 30_000;
+const SILENT_WORKER_ERROR = 'its worker stopped responding; waiting for a worker to resume it';
+
 /**
  * Livestreams: each one is a BullMQ job (a worker taps the mix and pushes it with its own ffmpeg, so adding or removing
  * one never touches the others); metadata, including the unmasked URL the worker needs, lives in Redis. Logs only ever
@@ -15,6 +18,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger('Livestreams');
   /** Rooms close when the server shuts down: that is not a reason to end livestreams, which resume after the restart. */
   private shuttingDown = false;
+  private sweepTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: LivestreamStore,
@@ -26,6 +30,21 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
     this.rooms.on('roomClosed', (name) => {
       if (!this.shuttingDown) void this.stopAllOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message));
     });
+    this.sweepTimer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.warn(`sweep: ${e.message}`)), 5000);
+  }
+
+  /**
+   * A livestream whose worker went silent (and no other worker took its job over yet) is not shown as `active`: it
+   * becomes `reconnecting` with the reason, and a worker that picks the stalled job up resumes it.
+   */
+  private async sweep(): Promise<void> {
+    const now = Date.now();
+    for (const ls of await this.store.unfinished()) {
+      if (!['connecting', 'active', 'reconnecting'].includes(ls.status) || now - (ls.heartbeatAt ?? now) < SILENT_WORKER_MS) continue;
+      if (ls.lastError === SILENT_WORKER_ERROR) continue;
+      this.logger.warn(`livestream ${ls.id} of room ${ls.room}: its worker went silent; waiting for a worker to resume it`);
+      await this.store.update(ls.id, { status: 'reconnecting', lastError: SILENT_WORKER_ERROR }, { allowNoop: true });
+    }
   }
 
   beforeApplicationShutdown(): void {
@@ -33,6 +52,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
     await this.queue.close().catch(() => undefined);
   }
 

@@ -98,8 +98,9 @@ async function run(id: string, ls: Livestream, deps: LivestreamDeps, log: (m: st
       await store.update(id, { status: 'reconnecting', lastError: message, failedAttempts: failures, heartbeatAt: Date.now() }, { allowNoop: true });
       const until = Date.now() + wait;
       let interrupted: AttemptEnd | undefined;
-      while (Date.now() < until && !interrupted) {
+      for (let tick = 1; Date.now() < until && !interrupted; tick++) {
         await sleep(Math.min(200, until - Date.now()));
+        if (tick % 10 === 0) await store.update(id, { heartbeatAt: Date.now() });
         if (deps.shuttingDown?.value) interrupted = { kind: 'shutdown' };
         else {
           const cur = await store.get(id);
