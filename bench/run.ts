@@ -15,6 +15,7 @@ import { startPublisher, type Publisher } from '../test/helpers/synthetic-publis
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../test/helpers/whep-subscriber';
 import { treeCpuSeconds } from './proc-cpu';
 import { countDownlink, flipLatencies, median, now, percentile, sleep } from './measure';
+import { livestreamCost, type LivestreamCost } from './livestream-bench';
 import { recordingCost, type RecordingCost } from './recording-bench';
 import { startServer } from './server-process';
 
@@ -173,6 +174,7 @@ async function main(): Promise<void> {
   const server = await startServer(ROOT);
   const results: RoomResult[] = [];
   let rec: RecordingCost | undefined;
+  let live: LivestreamCost | undefined;
   try {
     for (const n of SIZES) {
       const r = await room(server, n, base);
@@ -182,6 +184,10 @@ async function main(): Promise<void> {
     if (process.env.BENCH_RECORDING !== '0') {
       rec = await recordingCost(server, MEASURE_S);
       console.log(`recording: ${JSON.stringify(rec)}`);
+    }
+    if (process.env.BENCH_LIVESTREAM !== '0') {
+      live = await livestreamCost(server, MEASURE_S);
+      console.log(`livestream: ${JSON.stringify(live)}`);
     }
   } finally {
     await server.stop();
@@ -193,6 +199,13 @@ async function main(): Promise<void> {
       `| extra CPU of the recording (target ≤ 0.05 core) | ${f2(rec.extraCores)} |\n` +
       `| stop → ready (target ≤ 2 s) | ${rec.stopToReadyMs.map((v) => `${v.toFixed(0)} ms`).join(', ')} |`;
   }
+  if (live) {
+    md += `\n\n| livestreaming in a 4-publisher room (video copied, audio to AAC) | median of 2 |\n|---|---|\n` +
+      `| server CPU without / with one RTMP output / with HLS watched (cores) | ${f2(live.baselineCores)} / ${f2(live.rtmpCores)} / ${f2(live.hlsCores)} |\n` +
+      `| extra CPU per RTMP output (target ≤ 0.05 core): server tree difference; the pusher's ffmpeg alone | ${f2(live.rtmpExtraCores)}; ${f2(live.rtmpFfmpegCores)} |\n` +
+      `| extra CPU of HLS (target ≤ 0.05 core): server tree difference; the HLS ffmpeg alone | ${f2(live.hlsExtraCores)}; ${f2(live.hlsFfmpegCores)} |\n` +
+      `| HLS glass to glass: colour flip → first ${live.hlsSegmentSeconds} s segment showing it listed in the playlist | ${live.hlsFlipToListedMs.map((v) => `${v.toFixed(0)} ms`).join(', ') || 'n/a'} (a player that starts 3 segments behind the live edge adds about ${3 * live.hlsSegmentSeconds} s) |`;
+  }
   console.log(`\n${md}\n`);
   const out = {
     date: started.toISOString(),
@@ -201,6 +214,7 @@ async function main(): Promise<void> {
     baseline: base,
     rooms: results,
     recording: rec,
+    livestream: live,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -9,6 +9,10 @@ import { loggingModule } from './logging/logging.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { metricsProviders } from './metrics/metrics.providers';
 import { JobsLifecycle, jobsProviders } from './recordings/jobs.providers';
+import { HlsAdminController, HlsController } from './hls/hls.controller';
+import { HlsService } from './hls/hls.service';
+import { LivestreamsController } from './livestreams/livestreams.controller';
+import { LivestreamsService } from './livestreams/livestreams.service';
 import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
 import { RoomsController } from './rooms/rooms.controller';
@@ -28,7 +32,18 @@ export class AppModule implements OnApplicationShutdown {
     return {
       module: AppModule,
       imports: [loggingModule(config)],
-      controllers: [HealthController, RoomsController, WhipController, WhepController, WebController, RecordingsController, MetricsController],
+      controllers: [
+        HealthController,
+        RoomsController,
+        WhipController,
+        WhepController,
+        WebController,
+        RecordingsController,
+        LivestreamsController,
+        HlsAdminController,
+        HlsController,
+        MetricsController,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FFMPEG_INFO, useValue: ffmpeg },
@@ -62,6 +77,8 @@ export class AppModule implements OnApplicationShutdown {
         ShutdownService,
         RoomEventsService,
         EventsGateway,
+        LivestreamsService,
+        HlsService,
       ],
     };
   }

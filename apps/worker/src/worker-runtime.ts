@@ -1,7 +1,22 @@
 import { Queue, Worker } from 'bullmq';
 import type { AppConfig } from '@app/config';
-import { QUEUE_RECORDINGS, QUEUE_WEBHOOKS, RecordingStore, recordingView, RedisConnections, RoomEventPublisher, webhookPublisher, type RecordingJobData, type WebhookJobData } from '@app/jobs';
+import {
+  type LivestreamJobData,
+  LivestreamStore,
+  livestreamView,
+  QUEUE_LIVESTREAMS,
+  QUEUE_RECORDINGS,
+  QUEUE_WEBHOOKS,
+  RecordingStore,
+  recordingView,
+  RedisConnections,
+  RoomEventPublisher,
+  webhookPublisher,
+  type RecordingJobData,
+  type WebhookJobData,
+} from '@app/jobs';
 import type { Logger, MixSource } from '@app/media';
+import { livestreamProcessor } from './livestream/livestream.processor';
 import { recordingProcessor } from './recording/recording.processor';
 import { webhookProcessor } from './webhooks/webhook.processor';
 
@@ -48,6 +63,31 @@ export function startWorkers(o: {
     w.on('failed', (job, err) => logger?.warn(`recording job ${job?.id} failed: ${err.message}`));
     workers.push(w);
   }
+  // Livestreams: a job whose worker died is stalled and handed to another worker (or this server after a restart),
+  // which resumes the push, as many times as it takes; a worker shutting down hands its jobs back to the queue.
+  const livestreamShutdown = { value: false };
+  const livestreamsActive = new Set<string>();
+  if (config.livestreamConcurrency > 0) {
+    const lsStore = new LivestreamStore(connections.create(), (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }));
+    const w = new Worker<LivestreamJobData>(
+      QUEUE_LIVESTREAMS,
+      livestreamProcessor({
+        store: lsStore,
+        ffmpegPath: o.ffmpegPath,
+        serverUrl: o.serverUrl,
+        apiSecret: config.apiSecret,
+        logger,
+        maxAttempts: config.livestreamMaxAttempts,
+        backoffMs: config.livestreamRetryBackoffMs,
+        localTap: o.localTap,
+        shuttingDown: livestreamShutdown,
+        active: livestreamsActive,
+      }),
+      { connection: connections.create(), concurrency: config.livestreamConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1_000_000 },
+    );
+    w.on('failed', (job, err) => logger?.warn(`livestream job ${job?.id} failed: ${err.message}`));
+    workers.push(w);
+  }
   if (config.webhookUrl) {
     const w = new Worker<WebhookJobData>(QUEUE_WEBHOOKS, webhookProcessor({ redis, url: config.webhookUrl, secret: config.apiSecret, logger }), {
       connection: connections.create(),
@@ -57,13 +97,14 @@ export function startWorkers(o: {
     w.on('failed', (job, err) => logger?.debug?.(`webhook job ${job?.id} attempt ${job?.attemptsMade}: ${err.message}`));
     workers.push(w);
   }
-  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
+  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
   return {
     async close() {
       // Finish the recordings in progress (their files are complete), then stop taking jobs.
       for (const id of active) await store.update(id, { stopRequested: 'the worker is shutting down' }).catch(() => undefined);
+      livestreamShutdown.value = true;
       const deadline = Date.now() + 15_000;
-      while (active.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((active.size || livestreamsActive.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await Promise.allSettled(workers.map((w) => w.close(true)));
       await webhookQueue?.close();
       connections.closeAll();

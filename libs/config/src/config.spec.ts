@@ -81,6 +81,25 @@ describe('operations settings', () => {
   });
 });
 
+describe('livestream and HLS settings', () => {
+  it('have defaults', () => {
+    expect(loadConfig({}, '/srv')).toMatchObject({
+      livestreamConcurrency: 4,
+      livestreamMaxAttempts: 10,
+      livestreamRetryBackoffMs: 1000,
+      hlsIdleTimeoutMs: 30_000,
+      hlsSegmentSeconds: 1,
+      hlsListSize: 6,
+      hlsLowRendition: false,
+    });
+  });
+  it('are read and checked', () => {
+    const c = loadConfig({ LIVESTREAM_CONCURRENCY: '2', LIVESTREAM_MAX_ATTEMPTS: '3', LIVESTREAM_RETRY_BACKOFF_MS: '250', HLS_IDLE_TIMEOUT_SECONDS: '5', HLS_SEGMENT_SECONDS: '2', HLS_LIST_SIZE: '4', HLS_LOW_RENDITION: 'true' }, '/srv');
+    expect(c).toMatchObject({ livestreamConcurrency: 2, livestreamMaxAttempts: 3, livestreamRetryBackoffMs: 250, hlsIdleTimeoutMs: 5000, hlsSegmentSeconds: 2, hlsListSize: 4, hlsLowRendition: true });
+    expect(() => loadConfig({ LIVESTREAM_MAX_ATTEMPTS: '0', HLS_LIST_SIZE: '1', HLS_LOW_RENDITION: 'yes' })).toThrow(/LIVESTREAM_MAX_ATTEMPTS[\s\S]*HLS_LIST_SIZE[\s\S]*HLS_LOW_RENDITION/);
+  });
+});
+
 describe('parseIceServers', () => {
   it('parses a URL list with TURN credentials', () => {
     expect(parseIceServers('stun:s.example:3478, turn:u%40x:p@t.example:3478?transport=udp')).toEqual([

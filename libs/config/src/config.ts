@@ -45,6 +45,19 @@ export interface AppConfig {
   shutdownTimeoutMs: number;
   /** development: human-readable log lines instead of JSON (needs pino-pretty). */
   prettyLogs: boolean;
+  /** Livestreams (RTMP pushes) one worker runs at once. */
+  livestreamConcurrency: number;
+  /** Failed connection attempts in a row before a livestream is `failed`. */
+  livestreamMaxAttempts: number;
+  /** First retry delay of a livestream (doubles per failure, capped at 30 s). */
+  livestreamRetryBackoffMs: number;
+  /** HLS of a room stops this long after the last viewer request. */
+  hlsIdleTimeoutMs: number;
+  hlsSegmentSeconds: number;
+  /** Segments in the live playlist (older ones are deleted). */
+  hlsListSize: number;
+  /** A second, smaller HLS rendition (640x360, ~400 kbps, transcoded) listed in a master playlist. */
+  hlsLowRendition: boolean;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +142,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const recordingHeartbeatTimeoutMs = num('RECORDING_HEARTBEAT_TIMEOUT_SECONDS', 30, 2, 3600) * 1000;
   const webhookAttempts = num('WEBHOOK_ATTEMPTS', 15, 1, 100);
   const webhookBackoffMs = num('WEBHOOK_BACKOFF_MS', 1000, 10, 600000);
+  const livestreamConcurrency = num('LIVESTREAM_CONCURRENCY', 4, 0, 64);
+  const livestreamMaxAttempts = num('LIVESTREAM_MAX_ATTEMPTS', 10, 1, 1000);
+  const livestreamRetryBackoffMs = num('LIVESTREAM_RETRY_BACKOFF_MS', 1000, 10, 600000);
+  const hlsIdleTimeoutMs = num('HLS_IDLE_TIMEOUT_SECONDS', 30, 1, 86400) * 1000;
+  const hlsSegmentSeconds = num('HLS_SEGMENT_SECONDS', 1, 0.5, 10);
+  const hlsListSize = num('HLS_LIST_SIZE', 6, 2, 100);
+  const hlsLowRaw = str('HLS_LOW_RENDITION');
+  if (hlsLowRaw !== undefined && !['true', 'false'].includes(hlsLowRaw)) problems.push('HLS_LOW_RENDITION must be true or false');
   const webhookUrl = str('WEBHOOK_URL');
   if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl)) problems.push('WEBHOOK_URL must be an http:// or https:// URL');
   const runWorkerRaw = str('RUN_WORKER');
@@ -179,6 +200,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     ...(metricsToken ? { metricsToken } : {}),
     shutdownTimeoutMs,
     prettyLogs: logFormat === 'pretty',
+    livestreamConcurrency,
+    livestreamMaxAttempts,
+    livestreamRetryBackoffMs,
+    hlsIdleTimeoutMs,
+    hlsSegmentSeconds,
+    hlsListSize: Math.round(hlsListSize),
+    hlsLowRendition: hlsLowRaw === 'true',
   };
 }
 

@@ -7,3 +7,6 @@ export * from './webhook';
 export * from './events';
 export * from './redis-connections';
 export * from './room-event-bus';
+export * from './livestream';
+export * from './livestream-args';
+export * from './livestream-store';

@@ -16,3 +16,5 @@ export * from './rtp/video-frame-assembler';
 export * from './rtp/ivf';
 export type { EncodedFrame } from './mixer/video-input';
 export * from './room/mix-tap';
+export * from './rtp/mix-pipe-writer';
+export * from './ffmpeg/hls-args';

@@ -4,7 +4,7 @@ import type { AppConfig } from '@app/config';
 import { QUEUE_WEBHOOKS, RecordingStore, type RecordingStatus } from '@app/jobs';
 import { RoomManager } from '@app/media';
 import { QueueCatalog } from '../admin/queue-catalog.service';
-import { RECORDINGS_QUEUE, REDIS_INFO, type RedisInfo } from '../recordings/jobs.providers';
+import { LIVESTREAMS_QUEUE, RECORDINGS_QUEUE, REDIS_INFO, type RedisInfo } from '../recordings/jobs.providers';
 import { APP_CONFIG } from '../tokens';
 import { registerMediaMetrics } from './media-metrics';
 import { MetricsService } from './metrics.service';
@@ -22,6 +22,7 @@ export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
     private readonly rooms: RoomManager,
     private readonly store: RecordingStore,
     @Inject(RECORDINGS_QUEUE) private readonly recordingsQueue: Queue,
+    @Inject(LIVESTREAMS_QUEUE) private readonly livestreamsQueue: Queue,
     @Inject(REDIS_INFO) private readonly redisInfo: RedisInfo,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -35,6 +36,7 @@ export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
       for (const [status, n] of Object.entries(counts)) recordings.set({ status }, n);
     });
     this.queues.register(this.recordingsQueue);
+    this.queues.register(this.livestreamsQueue);
     if (this.config.webhookUrl) {
       this.webhooks = new Queue(QUEUE_WEBHOOKS, { connection: this.redisInfo.connections.create() });
       this.queues.register(this.webhooks);

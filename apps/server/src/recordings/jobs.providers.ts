@@ -6,6 +6,10 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from '@app/config';
 import {
   type EmbeddedRedis,
+  type LivestreamJobData,
+  LivestreamStore,
+  livestreamView,
+  QUEUE_LIVESTREAMS,
   QUEUE_RECORDINGS,
   QUEUE_WEBHOOKS,
   RecordingStore,
@@ -28,6 +32,7 @@ export const REDIS = Symbol('REDIS');
 export const RECORDINGS_QUEUE = Symbol('RECORDINGS_QUEUE');
 export const ROOM_EVENT_PUBLISHER = Symbol('ROOM_EVENT_PUBLISHER');
 export const ROOM_EVENT_SUBSCRIBER = Symbol('ROOM_EVENT_SUBSCRIBER');
+export const LIVESTREAMS_QUEUE = Symbol('LIVESTREAMS_QUEUE');
 
 export interface RedisInfo {
   url: string;
@@ -76,6 +81,18 @@ export const jobsProviders: Provider[] = [
         }),
       );
     },
+  },
+  {
+    provide: LIVESTREAMS_QUEUE,
+    inject: [REDIS_INFO],
+    useFactory: (info: RedisInfo) => new Queue<LivestreamJobData>(QUEUE_LIVESTREAMS, { connection: info.connections.create() }),
+  },
+  // status changes made here (create, stop) go to the room's event stream; the worker publishes its own the same way
+  {
+    provide: LivestreamStore,
+    inject: [REDIS, ROOM_EVENT_PUBLISHER],
+    useFactory: (redis: Redis, events: RoomEventPublisher) =>
+      new LivestreamStore(redis, (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } })),
   },
 ];
 

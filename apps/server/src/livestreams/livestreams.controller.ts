@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { NotFoundError } from '@app/core';
+import { LIVESTREAM_ID_RE, livestreamView } from '@app/jobs';
+import { AdminAuthGuard } from '../http/admin-auth.guard';
+import { roomParam } from '../rooms/rooms.controller';
+import { LivestreamsService } from './livestreams.service';
+
+const idParam = (id: string): string => {
+  if (!LIVESTREAM_ID_RE.test(id)) throw new NotFoundError('livestream not found');
+  return id;
+};
+
+/** Livestream (RTMP push) REST API, admin auth. Responses always carry the masked URL. */
+@Controller('v1')
+@UseGuards(AdminAuthGuard)
+export class LivestreamsController {
+  constructor(private readonly livestreams: LivestreamsService) {}
+
+  @Post('rooms/:name/livestreams')
+  async start(@Param('name') name: string, @Body() body: unknown) {
+    return livestreamView(await this.livestreams.create(roomParam(name), body));
+  }
+
+  @Get('livestreams')
+  async list(@Query() q: { room?: string; status?: string; limit?: string }) {
+    return { items: (await this.livestreams.list(q)).map(livestreamView) };
+  }
+
+  @Get('livestreams/:id')
+  async get(@Param('id') id: string) {
+    return livestreamView(await this.livestreams.get(idParam(id)));
+  }
+
+  /** Stops the push: 200 with the final record (`stopped`), kept for GET afterwards. */
+  @Delete('livestreams/:id')
+  async remove(@Param('id') id: string) {
+    return livestreamView(await this.livestreams.stop(idParam(id)));
+  }
+}

@@ -1,0 +1,209 @@
+import { type Job, WaitingError } from 'bullmq';
+import { signRoomToken } from '@app/core';
+import { isLivestreamFinal, type Livestream, livestreamBackoffMs, type LivestreamJobData, type LivestreamStore, redactUrl } from '@app/jobs';
+import { type EncodedFrame, type Logger, type MixSource, WhepClient } from '@app/media';
+import { RtmpPusher } from './rtmp-pusher';
+
+export interface LivestreamDeps {
+  store: LivestreamStore;
+  ffmpegPath: string;
+  serverUrl: () => string;
+  apiSecret: string;
+  logger?: Logger;
+  /** Failed attempts in a row before the livestream is `failed`. */
+  maxAttempts: number;
+  /** First retry delay; doubles per failed attempt (capped at 30 s). */
+  backoffMs: number;
+  /** In the server's own process: the room's mix without the WebRTC hop (undefined when the room is not here). */
+  localTap?: (room: string, video: boolean) => Promise<MixSource | undefined>;
+  /** Set when this worker shuts down: running livestreams hand their job back to the queue instead of ending. */
+  shuttingDown?: { value: boolean };
+  /** Ids of the livestreams this process is pushing right now. */
+  active?: Set<string>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** An attempt with no output progress for this long has failed (a destination that accepts but never reads). */
+const CONNECT_TIMEOUT_MS = 20_000;
+const NO_MEDIA_TIMEOUT_MS = 10_000;
+
+type AttemptEnd = { kind: 'stop'; reason: string } | { kind: 'error'; message: string } | { kind: 'shutdown' };
+
+/**
+ * One BullMQ job per livestream: tap the room's mix, push it with ffmpeg, and keep it up. When ffmpeg exits or the
+ * destination refuses, the status becomes `reconnecting` with `lastError` and the push is retried with exponential
+ * backoff; `active` only once ffmpeg reports media written to the destination; `failed` after `maxAttempts` failures in
+ * a row; `stopped` on DELETE or when the room is deleted. A job picked up again after its worker died resumes pushing.
+ */
+export function livestreamProcessor(deps: LivestreamDeps) {
+  const { store, logger } = deps;
+  return async (job: Job<LivestreamJobData>, token?: string): Promise<void> => {
+    const id = job.data.livestreamId;
+    const ls = await store.find(id);
+    if (!ls || isLivestreamFinal(ls.status)) return;
+    if (ls.stopRequested) {
+      await store.update(id, { status: 'stopped', endedAt: new Date().toISOString() }, { allowNoop: true });
+      return;
+    }
+    const log = (m: string) => logger?.log(`[livestream ${id} room ${ls.room}] ${m}`);
+    deps.active?.add(id);
+    let handBack = false;
+    try {
+      handBack = await run(id, ls, deps, log);
+    } finally {
+      deps.active?.delete(id);
+    }
+    if (handBack) {
+      // Shutting down: put the job back so the next worker (or this server after its restart) resumes the push.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+  };
+}
+
+/** Returns true when the job must be handed back to the queue (worker shutdown). */
+async function run(id: string, ls: Livestream, deps: LivestreamDeps, log: (m: string) => void): Promise<boolean> {
+  const { store } = deps;
+  const resumed = ls.status !== 'queued';
+  if (resumed) {
+    log(`resuming (it was ${ls.status} when its worker stopped)`);
+    await store.update(id, { status: 'reconnecting', lastError: 'its worker stopped; resumed by another', heartbeatAt: Date.now() }, { allowNoop: true });
+  } else {
+    await store.update(id, { status: 'connecting', heartbeatAt: Date.now() });
+  }
+  let hadMedia = Boolean(ls.activeSince);
+  let failures = ls.failedAttempts;
+  let source: MixSource | undefined;
+  let end: AttemptEnd;
+  try {
+    for (;;) {
+      end = await attempt(id, ls, deps, log, () => source, (s) => (source = s), async () => {
+        const first = !hadMedia;
+        hadMedia = true;
+        failures = 0;
+        const cur = await store.get(id);
+        await store.update(id, { status: 'active', activeSince: new Date().toISOString(), failedAttempts: 0, reconnects: cur.reconnects + (first ? 0 : 1), heartbeatAt: Date.now() });
+        log(first ? 'active: media is reaching the destination' : 'active again after a reconnect');
+      });
+      if (end.kind !== 'error') break;
+      failures++;
+      const message = redactUrl(end.message, ls.url);
+      if (failures >= deps.maxAttempts) {
+        log(`failed after ${failures} attempts in a row: ${message}`);
+        await store.update(id, { status: 'failed', lastError: message, failedAttempts: failures, endedAt: new Date().toISOString() }, { allowNoop: true });
+        return false;
+      }
+      const wait = livestreamBackoffMs(failures, deps.backoffMs);
+      log(`attempt ${failures} failed (${message}); retrying in ${wait} ms`);
+      await store.update(id, { status: 'reconnecting', lastError: message, failedAttempts: failures, heartbeatAt: Date.now() }, { allowNoop: true });
+      const until = Date.now() + wait;
+      let interrupted: AttemptEnd | undefined;
+      for (let tick = 1; Date.now() < until && !interrupted; tick++) {
+        await sleep(Math.min(200, until - Date.now()));
+        if (tick % 10 === 0) await store.update(id, { heartbeatAt: Date.now() });
+        if (deps.shuttingDown?.value) interrupted = { kind: 'shutdown' };
+        else {
+          const cur = await store.get(id);
+          if (cur.stopRequested) interrupted = { kind: 'stop', reason: cur.stopRequested };
+        }
+      }
+      if (interrupted) {
+        end = interrupted;
+        break;
+      }
+    }
+  } catch (e) {
+    end = { kind: 'error', message: (e as Error).message };
+    await store.update(id, { status: 'failed', lastError: redactUrl(end.message, ls.url), endedAt: new Date().toISOString() }, { allowNoop: true }).catch(() => undefined);
+  } finally {
+    await (source as MixSource | undefined)?.close().catch(() => undefined);
+  }
+  if (end.kind === 'shutdown') {
+    log('handing back to the queue: this worker is shutting down');
+    return true;
+  }
+  if (end.kind === 'stop') {
+    log(`stopped: ${end.reason}`);
+    await store.update(id, { status: 'stopped', endedAt: new Date().toISOString() }, { allowNoop: true });
+  }
+  return false;
+}
+
+async function acquireSource(ls: Livestream, deps: LivestreamDeps): Promise<MixSource> {
+  const local = await deps.localTap?.(ls.room, true).catch(() => undefined);
+  if (local) return local;
+  const token = signRoomToken({ room: ls.room, identity: `livestream-${ls.id}`, canPublish: false, canSubscribe: true, hidden: true }, deps.apiSecret, { ttlSeconds: 24 * 3600 }).token;
+  return WhepClient.connect({ url: `${deps.serverUrl()}/v1/rooms/${encodeURIComponent(ls.room)}/whep`, token, video: true, audio: true });
+}
+
+/** One connection: runs until ffmpeg exits, the source ends, a stop is asked for, or the worker shuts down. */
+async function attempt(
+  id: string,
+  ls: Livestream,
+  deps: LivestreamDeps,
+  log: (m: string) => void,
+  getSource: () => MixSource | undefined,
+  setSource: (s: MixSource | undefined) => void,
+  onActive: () => Promise<void>,
+): Promise<AttemptEnd> {
+  const { store } = deps;
+  let source = getSource();
+  if (!source) {
+    try {
+      source = await acquireSource(ls, deps);
+    } catch (e) {
+      return { kind: 'error', message: `cannot reach the room's mix: ${(e as Error).message}` };
+    }
+    setSource(source);
+  }
+  let sourceClosed: string | undefined;
+  const onClosed = (reason: string) => (sourceClosed = reason);
+  source.on('closed', onClosed);
+  const pusher = new RtmpPusher({ ffmpegPath: deps.ffmpegPath, url: ls.url, videoCodec: source.videoCodec ?? 'h264', logger: deps.logger, label: `livestream ${id}` });
+  let exited: string | undefined;
+  let progressed = false;
+  pusher.on('exit', (_code, error) => (exited = error));
+  pusher.on('progress', () => (progressed = true));
+  const onVideo = (f: EncodedFrame) => pusher.video(f);
+  const onAudio = (p: Buffer, ts: number) => pusher.audio(p, ts);
+  source.on('video', onVideo);
+  source.on('audio', onAudio);
+  pusher.start();
+  const startedAt = Date.now();
+  let active = false;
+  let end: AttemptEnd | undefined;
+  try {
+    for (let tick = 0; !end; tick++) {
+      await sleep(250);
+      if (deps.shuttingDown?.value) end = { kind: 'shutdown' };
+      else if (progressed && !active) {
+        active = true;
+        await onActive();
+      } else if (exited) end = { kind: 'error', message: exited };
+      else if (sourceClosed) {
+        setSource(undefined);
+        // A deleted room ends its mix first; the server's stop request lands just after: a normal stop.
+        const until = Date.now() + 4000;
+        let cur = await store.get(id);
+        while (Date.now() < until && !cur.stopRequested) {
+          await sleep(200);
+          cur = await store.get(id);
+        }
+        end = cur.stopRequested ? { kind: 'stop', reason: cur.stopRequested } : { kind: 'error', message: `lost the room's mix: ${sourceClosed}` };
+      } else if (!active && Date.now() - startedAt > CONNECT_TIMEOUT_MS) end = { kind: 'error', message: `no media reached the destination within ${CONNECT_TIMEOUT_MS / 1000} s` };
+      else if (Date.now() - source.lastMediaAt > NO_MEDIA_TIMEOUT_MS) end = { kind: 'error', message: `no media from the room for ${NO_MEDIA_TIMEOUT_MS / 1000} s` };
+      if (!end && tick % 4 === 0) {
+        const cur = await store.get(id);
+        if (cur.stopRequested) end = { kind: 'stop', reason: cur.stopRequested };
+        else if (tick % 8 === 0) await store.update(id, { heartbeatAt: Date.now() });
+      }
+    }
+  } finally {
+    source.off('video', onVideo);
+    source.off('audio', onAudio);
+    source.off('closed', onClosed);
+    await pusher.stop();
+  }
+  if (end.kind === 'error') log(`connection ended: ${redactUrl(end.message, ls.url)}`);
+  return end;
+}

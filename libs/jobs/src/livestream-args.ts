@@ -1,0 +1,49 @@
+import { validateRtmpUrl } from './livestream';
+
+/**
+ * ffmpeg arguments for an RTMP push (pure). Input: the room's encoded mix — video frames in IVF on stdin, Opus in Ogg
+ * on fd 3. Output: FLV to the destination. H.264 video is copied; FLV cannot carry VP8, so a VP8 room's mix is
+ * transcoded to H.264 (x264 veryfast, zerolatency, keyframe every second). Audio becomes AAC (FLV has no Opus).
+ * `-progress pipe:1` reports output progress on stdout: the pusher is `active` only once that shows media written.
+ * The URL is re-validated here and is the last argument, alone, after `-f flv`, so it is never read as an option.
+ */
+export interface LivestreamArgsOptions {
+  videoCodec: 'h264' | 'vp8';
+  url: string;
+  /** Video bitrate for a VP8 room's transcode (kbps). */
+  videoBitrateKbps?: number;
+  fps?: number;
+  audioBitrateKbps?: number;
+  /** Network read/write timeout: a destination that stops reading fails the attempt after this long. */
+  ioTimeoutSeconds?: number;
+}
+
+export const livestreamNeedsVideoTranscode = (codec: 'h264' | 'vp8'): boolean => codec !== 'h264';
+
+export function livestreamArgs(o: LivestreamArgsOptions): string[] {
+  const url = validateRtmpUrl(o.url);
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1'];
+  args.push('-thread_queue_size', '512', '-f', 'ivf', '-i', 'pipe:0');
+  args.push('-thread_queue_size', '512', '-f', 'ogg', '-i', 'pipe:3');
+  args.push('-map', '0:v', '-map', '1:a');
+  if (!livestreamNeedsVideoTranscode(o.videoCodec)) args.push('-c:v', 'copy');
+  else {
+    const kbps = o.videoBitrateKbps ?? 1500;
+    const fps = o.fps ?? 30;
+    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps * 2}k`, '-g', String(fps));
+  }
+  args.push('-c:a', 'aac', '-b:a', `${o.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2');
+  args.push('-rw_timeout', String(Math.round((o.ioTimeoutSeconds ?? 10) * 1_000_000)));
+  args.push('-flvflags', 'no_duration_filesize', '-f', 'flv', url);
+  return args;
+}
+
+/** Parses `-progress` output (key=value lines); returns the microseconds of media written so far, if reported. */
+export function progressOutTimeUs(chunk: string): number | undefined {
+  let out: number | undefined;
+  for (const line of chunk.split('\n')) {
+    const m = /^out_time_(?:us|ms)=(\d+)$/.exec(line.trim());
+    if (m) out = Math.max(out ?? 0, Number(m[1]));
+  }
+  return out;
+}

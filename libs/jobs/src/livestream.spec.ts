@@ -1,0 +1,153 @@
+import { livestreamArgs, livestreamNeedsVideoTranscode, progressOutTimeUs } from './livestream-args';
+import {
+  canLivestreamTransition,
+  livestreamBackoffMs,
+  livestreamView,
+  LIVESTREAM_ID_RE,
+  maskUrl,
+  newLivestreamId,
+  redactUrl,
+  validateLivestreamRequest,
+  validateRtmpUrl,
+  type Livestream,
+} from './livestream';
+
+describe('RTMP destination URLs', () => {
+  it.each([
+    'rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl-mnop',
+    'rtmps://live-api-s.facebook.com:443/rtmp/FB-123-0-Ab',
+    'rtmp://127.0.0.1:1935/live/key',
+    'rtmp://user:pass@host.example/app/key?token=abc',
+    'rtmp://[::1]:1935/live/key',
+    'rtmp://host/app',
+  ])('accepts %s', (url) => {
+    expect(validateRtmpUrl(url)).toBe(url);
+  });
+
+  it.each([
+    ['file:/etc/passwd', /rtmp/],
+    ['file:///tmp/out.flv', /rtmp/],
+    ['concat:rtmp://a/b|file:/etc/passwd', /quotes|rtmp/],
+    ['subfile,,start,0,end,100,,:/etc/passwd', /rtmp/],
+    ['pipe:1', /rtmp/],
+    ['-i', /rtmp/],
+    ['-f', /rtmp/],
+    ['-y /tmp/x', /whitespace/],
+    ['http://example.com/live/key', /rtmp/],
+    ['srt://example.com:9000', /rtmp/],
+    ['tee:rtmp://a/b', /rtmp/],
+    ['RTMP://host/app/key', /rtmp/],
+    ['rtmp://host/app|evil', /\|/],
+    ['rtmp://host/app/key\nfile:/etc/passwd', /whitespace/],
+    ['rtmp://host/app/key\r', /whitespace/],
+    ['rtmp://host/app/key live=1 swfUrl=x', /whitespace/],
+    ['rtmp://host/app/key\u0000', /control/],
+    ['rtmp://host/app/"key"', /quotes/],
+    ["rtmp://host/app/'key'", /quotes/],
+    ['rtmp://host/app/key\\x', /\\/],
+    ['rtmp://host/app/key#frag', /fragment/],
+    ['rtmp://', /URL|host/],
+    ['rtmp:///app/key', /host/],
+    ['rtmp://host', /application path/],
+    ['rtmp://host/', /application path/],
+    ['rtmp:host/app', /rtmp/],
+    [`rtmp://host/app/${'k'.repeat(1100)}`, /at most/],
+    ['', /non-empty/],
+  ])('refuses %j', (url, why) => {
+    expect(() => validateRtmpUrl(url)).toThrow(why);
+  });
+
+  it('refuses non-strings', () => {
+    for (const v of [undefined, null, 42, ['rtmp://h/a'], { url: 'rtmp://h/a' }]) expect(() => validateRtmpUrl(v)).toThrow('string');
+  });
+
+  it('masks the stream key, query values and passwords', () => {
+    expect(maskUrl('rtmp://a.rtmp.youtube.com/live2/abcd-efgh-ijkl')).toBe('rtmp://a.rtmp.youtube.com/live2/***');
+    expect(maskUrl('rtmps://live-api-s.facebook.com:443/rtmp/FB-123/more')).toBe('rtmps://live-api-s.facebook.com:443/rtmp/***');
+    expect(maskUrl('rtmp://u:secret@h/app/key?auth=t0ken&x')).toBe('rtmp://u:***@h/app/***?auth=***&x');
+    expect(maskUrl('rtmp://h/app')).toBe('rtmp://h/app');
+    expect(maskUrl('not a url')).toBe('***');
+    for (const masked of [maskUrl('rtmp://u:secret@h/app/key123?auth=t0ken')]) {
+      expect(masked).not.toMatch(/secret|key123|t0ken/);
+    }
+  });
+
+  it('redacts the URL and its key from ffmpeg messages', () => {
+    const url = 'rtmp://127.0.0.1:1935/live/streamkey42';
+    const msg = `${url}: Broken pipe | [rtmp] Server error: streamkey42 refused`;
+    const out = redactUrl(msg, url);
+    expect(out).not.toContain('streamkey42');
+    expect(out).toContain('rtmp://127.0.0.1:1935/live/***');
+  });
+});
+
+describe('livestream requests and model', () => {
+  it('validates the body', () => {
+    expect(validateLivestreamRequest({ url: 'rtmp://h/app/k' })).toEqual({ url: 'rtmp://h/app/k' });
+    expect(() => validateLivestreamRequest(undefined)).toThrow('JSON object');
+    expect(() => validateLivestreamRequest([])).toThrow('JSON object');
+    expect(() => validateLivestreamRequest({})).toThrow('url is required');
+    expect(() => validateLivestreamRequest({ url: 'rtmp://h/app/k', args: ['-i'] })).toThrow('unknown field');
+    expect(() => validateLivestreamRequest({ url: 'file:/etc/passwd' })).toThrow('rtmp');
+  });
+
+  it('has ids, a lifecycle and a backoff', () => {
+    expect(newLivestreamId()).toMatch(LIVESTREAM_ID_RE);
+    expect(LIVESTREAM_ID_RE.test('ls_../../etc')).toBe(false);
+    expect(canLivestreamTransition('queued', 'connecting')).toBe(true);
+    expect(canLivestreamTransition('connecting', 'active')).toBe(true);
+    expect(canLivestreamTransition('active', 'reconnecting')).toBe(true);
+    expect(canLivestreamTransition('reconnecting', 'active')).toBe(true);
+    expect(canLivestreamTransition('reconnecting', 'failed')).toBe(true);
+    expect(canLivestreamTransition('active', 'stopped')).toBe(true);
+    expect(canLivestreamTransition('stopped', 'active')).toBe(false);
+    expect(canLivestreamTransition('failed', 'reconnecting')).toBe(false);
+    expect(canLivestreamTransition('queued', 'active')).toBe(false);
+    expect([1, 2, 3, 4, 10].map((n) => livestreamBackoffMs(n, 1000))).toEqual([1000, 2000, 4000, 8000, 30000]);
+  });
+
+  it('never shows the stream key in its view', () => {
+    const l: Livestream = {
+      id: 'ls_0123456789abcdef',
+      room: 'r',
+      url: 'rtmp://h/live/secretkey',
+      status: 'active',
+      createdAt: 'x',
+      startedAt: 'x',
+      failedAttempts: 0,
+      reconnects: 0,
+      seq: 3,
+      stopRequested: 'y',
+    };
+    const v = livestreamView(l);
+    expect(v.url).toBe('rtmp://h/live/***');
+    expect(JSON.stringify(v)).not.toContain('secretkey');
+    expect(v).not.toHaveProperty('seq');
+    expect(v).not.toHaveProperty('stopRequested');
+  });
+});
+
+describe('livestream ffmpeg arguments', () => {
+  const url = 'rtmp://127.0.0.1:1935/live/key';
+  it('copies H.264, makes AAC, pushes FLV to the URL as the last argument', () => {
+    const a = livestreamArgs({ videoCodec: 'h264', url });
+    expect(a).toEqual(expect.arrayContaining(['-f', 'ivf', '-i', 'pipe:0', '-f', 'ogg', '-i', 'pipe:3', '-c:v', 'copy', '-c:a', 'aac', '-progress', 'pipe:1']));
+    expect(a.slice(-3)).toEqual(['-f', 'flv', url]);
+    expect(a.filter((x) => x === url)).toHaveLength(1);
+    expect(a.join(' ')).not.toMatch(/libx264/);
+  });
+  it('transcodes VP8 to H.264 (FLV cannot carry VP8)', () => {
+    expect(livestreamNeedsVideoTranscode('vp8')).toBe(true);
+    const a = livestreamArgs({ videoCodec: 'vp8', url, videoBitrateKbps: 800, fps: 15 });
+    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', '800k', '-g', '15']));
+    expect(a).not.toContain('copy');
+  });
+  it('refuses unsafe URLs even if called directly', () => {
+    expect(() => livestreamArgs({ videoCodec: 'h264', url: '-i' })).toThrow();
+    expect(() => livestreamArgs({ videoCodec: 'h264', url: 'file:/tmp/x.flv' })).toThrow();
+  });
+  it('reads progress', () => {
+    expect(progressOutTimeUs('frame=8\nout_time_us=234000\nout_time_ms=234000\nprogress=continue\n')).toBe(234000);
+    expect(progressOutTimeUs('frame=0\n')).toBeUndefined();
+  });
+});

@@ -1,0 +1,81 @@
+import * as path from 'node:path';
+
+/**
+ * ffmpeg arguments for a room's live HLS (pure). Input: the encoded mix (IVF video on stdin, Ogg Opus on fd 3).
+ * Output: MPEG-TS segments of `segmentSeconds` (the mix has a keyframe every 0.5 s, so copied H.264 cuts cleanly),
+ * a live playlist of `listSize` segments, older segments deleted, segments written to a temporary name and renamed
+ * when complete (a viewer never reads half a segment). Audio becomes AAC. VP8 (not allowed in TS) is transcoded.
+ * With `lowRendition`, a second 640x360 ~400 kbps rendition is encoded and `index.m3u8` is the master playlist
+ * listing `hi.m3u8` and `lo.m3u8`; otherwise `index.m3u8` is the media playlist itself.
+ * Segment names start with `run` (unique per start), so a restarted output never reuses a cached segment's name.
+ */
+export interface HlsArgsOptions {
+  videoCodec: 'h264' | 'vp8';
+  dir: string;
+  run: string;
+  segmentSeconds: number;
+  listSize: number;
+  videoBitrateKbps?: number;
+  fps?: number;
+  lowRendition?: boolean;
+}
+
+export const HLS_RUN_RE = /^[a-z0-9]{1,16}$/;
+/** Files a viewer may fetch: playlists and segments, nothing else (no paths, no dots but the extension). */
+export const HLS_FILE_RE = /^(?:index|hi|lo)\.m3u8$|^[a-z0-9]{1,16}_(?:hi_|lo_)?\d{1,9}\.ts$/;
+
+export function hlsArgs(o: HlsArgsOptions): string[] {
+  if (!HLS_RUN_RE.test(o.run)) throw new Error('invalid HLS run id');
+  const fps = o.fps ?? 30;
+  const kbps = o.videoBitrateKbps ?? 1500;
+  const gop = String(Math.max(1, Math.round(fps * Math.min(1, o.segmentSeconds))));
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning'];
+  args.push('-thread_queue_size', '512', '-f', 'ivf', '-i', 'pipe:0', '-thread_queue_size', '512', '-f', 'ogg', '-i', 'pipe:3');
+  /** x264 settings for the video stream `spec` ('v', 'v:0', 'v:1'). */
+  const x264 = (spec: string, rateKbps: number) => [
+    `-c:${spec}`, 'libx264', `-preset:${spec}`, 'veryfast', `-tune:${spec}`, 'zerolatency', `-pix_fmt:${spec}`, 'yuv420p',
+    `-b:${spec}`, `${rateKbps}k`, `-maxrate:${spec}`, `${rateKbps}k`, `-bufsize:${spec}`, `${rateKbps * 2}k`, `-g:${spec}`, gop,
+  ];
+  const hls = ['-f', 'hls', '-hls_time', String(o.segmentSeconds), '-hls_list_size', String(o.listSize), '-hls_delete_threshold', '1'];
+  hls.push('-hls_flags', 'delete_segments+independent_segments+omit_endlist+temp_file', '-hls_segment_type', 'mpegts', '-hls_allow_cache', '1');
+  if (!o.lowRendition) {
+    args.push('-map', '0:v', '-map', '1:a');
+    if (o.videoCodec === 'h264') args.push('-c:v', 'copy');
+    else args.push(...x264('v', kbps));
+    args.push('-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2', ...hls);
+    args.push('-hls_segment_filename', path.join(o.dir, `${o.run}_%d.ts`), path.join(o.dir, 'index.m3u8'));
+    return args;
+  }
+  args.push('-map', '0:v', '-map', '1:a', '-map', '0:v', '-map', '1:a');
+  if (o.videoCodec === 'h264') args.push('-c:v:0', 'copy');
+  else args.push(...x264('v:0', kbps));
+  args.push(...x264('v:1', 400), '-filter:v:1', 'scale=640:360', '-threads:v:1', '1');
+  args.push('-c:a', 'aac', '-b:a:0', '128k', '-b:a:1', '64k', '-ar', '48000', '-ac', '2', ...hls);
+  args.push('-var_stream_map', 'v:0,a:0,name:hi v:1,a:1,name:lo', '-master_pl_name', 'index.m3u8');
+  args.push('-hls_segment_filename', path.join(o.dir, `${o.run}_%v_%d.ts`), path.join(o.dir, '%v.m3u8'));
+  return args;
+}
+
+/**
+ * A playlist as served: every URI line (segments, variant playlists) gets the viewer's token as `?token=`, so a plain
+ * player that only knows the playlist URL can fetch everything else.
+ */
+export function playlistWithToken(playlist: string, token: string): string {
+  const q = `token=${encodeURIComponent(token)}`;
+  return playlist
+    .split('\n')
+    .map((line) => {
+      const l = line.trim();
+      if (!l || l.startsWith('#')) return line;
+      return `${l}${l.includes('?') ? '&' : '?'}${q}`;
+    })
+    .join('\n');
+}
+
+/** Segment URIs listed in a media playlist, in order. */
+export function playlistSegments(playlist: string): string[] {
+  return playlist
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
