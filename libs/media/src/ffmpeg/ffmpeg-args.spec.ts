@@ -1,4 +1,4 @@
-import { decoderArgs, encoderArgs, ffColor, h264Level, labelArgs } from './ffmpeg-args';
+import { decoderArgs, encoderArgs, ffColor, h264Level, labelBatchArgs } from './ffmpeg-args';
 
 describe('decoderArgs', () => {
   it('decodes VP8 from IVF on stdin into a letterboxed raw tile on stdout', () => {
@@ -54,16 +54,22 @@ describe('helpers', () => {
   });
 });
 
-describe('labelArgs', () => {
-  it('renders one raw frame of text read from a file, with expansion off', () => {
-    const a = labelArgs({ textFile: '/tmp/x/label-1.txt', width: 200, height: 32, background: [16, 16, 20] });
+describe('labelBatchArgs', () => {
+  it('renders several labels in one run, each text read from a file with expansion off, each to its raw file', () => {
+    const a = labelBatchArgs([
+      { textFile: '/tmp/x/1.txt', width: 200, height: 32, background: [16, 16, 20], output: '/tmp/x/1.yuv' },
+      { textFile: '/tmp/x/2.txt', width: 100, height: 16, background: [64, 64, 72], output: '/tmp/x/2.yuv' },
+    ]);
     expect(a).toContain('color=c=0x101014:s=200x32:d=1');
-    const vf = a[a.indexOf('-vf') + 1];
-    expect(vf).toMatch(/^drawtext=textfile=\/tmp\/x\/label-1\.txt:expansion=none:/);
-    expect(a.slice(-5)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1']);
-    expect(a).toEqual(expect.arrayContaining(['-frames:v', '1']));
+    expect(a).toContain('color=c=0x404048:s=100x16:d=1');
+    const fc = a[a.indexOf('-filter_complex') + 1].split(';');
+    expect(fc).toHaveLength(2);
+    expect(fc[0]).toMatch(/^\[0:v\]drawtext=textfile=\/tmp\/x\/1\.txt:expansion=none:.*\[l0\]$/);
+    expect(fc[1]).toMatch(/^\[1:v\]drawtext=textfile=\/tmp\/x\/2\.txt:expansion=none:.*\[l1\]$/);
+    expect(a.slice(-10)).toEqual(['-map', '[l1]', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-y', '/tmp/x/2.yuv']);
   });
-  it('refuses odd sizes', () => {
-    expect(() => labelArgs({ textFile: 'f', width: 201, height: 32, background: [0, 0, 0] })).toThrow(RangeError);
+  it('refuses odd sizes and empty batches', () => {
+    expect(() => labelBatchArgs([{ textFile: 'f', width: 201, height: 32, background: [0, 0, 0], output: 'o' }])).toThrow(RangeError);
+    expect(() => labelBatchArgs([])).toThrow(RangeError);
   });
 });

@@ -130,29 +130,33 @@ export function h264Level(width: number, height: number, fps: number): string {
   return '5.2';
 }
 
-export interface LabelArgsOptions {
+export interface LabelSpec {
   /** A file holding the text (never put user text into a filter string: it would need escaping). */
   textFile: string;
   width: number;
   height: number;
   background: readonly [number, number, number];
+  /** Where the yuv420p frame goes. */
+  output: string;
 }
 
-/** One yuv420p frame of width×height: the text of `textFile` in white, centred, on a solid background. */
-export function labelArgs(o: LabelArgsOptions): string[] {
-  const { width: w, height: h } = o;
-  if (w % 2 || h % 2 || w < 2 || h < 2) throw new RangeError(`label size must be even and positive, got ${w}x${h}`);
-  const fontSize = Math.max(8, Math.round(h * 0.62));
-  return [
-    ...base(),
-    '-f', 'lavfi',
-    '-i', `color=c=${ffColor(o.background)}:s=${w}x${h}:d=1`,
-    '-vf',
+/**
+ * Name labels, several in one ffmpeg run (one process spawn per batch, not per label): each a width×height yuv420p
+ * frame with the text of its file in white, centred, on a solid background, written raw to its output file.
+ */
+export function labelBatchArgs(labels: readonly LabelSpec[]): string[] {
+  if (labels.length === 0) throw new RangeError('no labels to render');
+  const inputs: string[] = [];
+  const filters: string[] = [];
+  const outputs: string[] = [];
+  labels.forEach((l, i) => {
+    const { width: w, height: h } = l;
+    if (w % 2 || h % 2 || w < 2 || h < 2) throw new RangeError(`label size must be even and positive, got ${w}x${h}`);
+    const fontSize = Math.max(8, Math.round(h * 0.62));
+    inputs.push('-f', 'lavfi', '-i', `color=c=${ffColor(l.background)}:s=${w}x${h}:d=1`);
     // expansion=none: %{...} in a display name stays literal text
-    `drawtext=textfile=${o.textFile}:expansion=none:fontcolor=white:fontsize=${fontSize}:x=max((w-text_w)/2\\,4):y=(h-text_h)/2,format=yuv420p`,
-    '-frames:v', '1',
-    '-f', 'rawvideo',
-    '-pix_fmt', 'yuv420p',
-    'pipe:1',
-  ];
+    filters.push(`[${i}:v]drawtext=textfile=${l.textFile}:expansion=none:fontcolor=white:fontsize=${fontSize}:x=max((w-text_w)/2\\,4):y=(h-text_h)/2,format=yuv420p[l${i}]`);
+    outputs.push('-map', `[l${i}]`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-y', l.output);
+  });
+  return [...base(), ...inputs, '-filter_complex', filters.join(';'), ...outputs];
 }

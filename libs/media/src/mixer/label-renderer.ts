@@ -1,24 +1,39 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { labelArgs } from '../ffmpeg/ffmpeg-args';
+import { labelBatchArgs, type LabelSpec } from '../ffmpeg/ffmpeg-args';
 import type { Logger } from '../logger';
 import { YuvCanvas } from './yuv-canvas';
 
 const MAX_CACHED = 256;
+const MAX_BATCH = 32;
+
+interface Request {
+  key: string;
+  text: string;
+  w: number;
+  h: number;
+  background: readonly [number, number, number];
+}
 
 /**
- * Name labels for tiles, rendered once per (text, size, colour) by a one-frame ffmpeg drawtext run and cached as
- * yuv420p. `get` never blocks the compositor: it returns undefined until the label is ready (a frame or two).
- * Without a usable font or drawtext, labels are simply not drawn (logged once).
+ * Name labels for tiles, rendered by ffmpeg's drawtext and cached as yuv420p per (text, size, colour). `get` never
+ * blocks the compositor: it returns undefined until the label is ready. Labels asked for in the same tick (a relayout
+ * asks for every tile's at once) are rendered by one ffmpeg run: a process spawn stalls the event loop for a few
+ * milliseconds, so one per batch rather than one per label. Without a usable font or drawtext, labels are simply not
+ * drawn (logged once).
  */
 export class LabelRenderer {
-  private readonly cache = new Map<string, Buffer | null>(); // null: rendering
+  private readonly cache = new Map<string, Buffer | null>(); // null: being rendered
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'mcu-labels-'));
+  private queue: Request[] = [];
+  private flushScheduled = false;
+  private busy = false;
   private seq = 0;
   private broken = false;
   private closed = false;
+  batches = 0;
 
   constructor(
     private readonly ffmpegPath: string,
@@ -31,36 +46,67 @@ export class LabelRenderer {
     const hit = this.cache.get(key);
     if (hit !== undefined) {
       if (hit) {
-        this.cache.delete(key); // refresh LRU position
+        this.cache.delete(key); // refresh its LRU position
         this.cache.set(key, hit);
       }
       return hit ?? undefined;
     }
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, null);
-    this.render(key, text, w, h, background);
+    this.queue.push({ key, text, w, h, background });
+    this.scheduleFlush();
     return undefined;
   }
 
-  private render(key: string, text: string, w: number, h: number, background: readonly [number, number, number]): void {
-    const file = path.join(this.dir, `label-${++this.seq}.txt`);
-    writeFileSync(file, text);
-    const size = YuvCanvas.frameSize(w, h);
-    execFile(this.ffmpegPath, labelArgs({ textFile: file, width: w, height: h, background }), { encoding: 'buffer', maxBuffer: size + 1024, timeout: 10_000 }, (err, stdout, stderr) => {
-      rmSync(file, { force: true });
-      if (this.closed) return;
-      if (err || stdout.length < size) {
-        this.cache.delete(key);
-        if (!this.broken) this.logger?.warn(`name labels disabled: ffmpeg drawtext failed (${String(stderr).trim().split('\n').pop() || err?.message})`);
-        this.broken = true;
-        return;
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.busy) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.closed || this.busy || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    const specs: LabelSpec[] = batch.map((r) => {
+      const n = ++this.seq;
+      const textFile = path.join(this.dir, `label-${n}.txt`);
+      writeFileSync(textFile, r.text);
+      return { textFile, width: r.w, height: r.h, background: r.background, output: path.join(this.dir, `label-${n}.yuv`) };
+    });
+    this.busy = true;
+    this.batches++;
+    execFile(this.ffmpegPath, labelBatchArgs(specs), { timeout: 15_000 }, (err, _stdout, stderr) => {
+      this.busy = false;
+      for (const [i, r] of batch.entries()) {
+        const spec = specs[i];
+        let frame: Buffer | undefined;
+        if (!err && !this.closed) {
+          try {
+            frame = readFileSync(spec.output);
+          } catch {
+            /* missing: treated as a failure below */
+          }
+        }
+        rmSync(spec.textFile, { force: true });
+        rmSync(spec.output, { force: true });
+        if (this.closed) continue;
+        if (frame && frame.length >= YuvCanvas.frameSize(r.w, r.h)) this.cache.set(r.key, frame);
+        else {
+          this.cache.delete(r.key);
+          if (!this.broken) this.logger?.warn(`name labels disabled: ffmpeg drawtext failed (${String(stderr).trim().split('\n').pop() || err?.message})`);
+          this.broken = true;
+        }
       }
-      this.cache.set(key, stdout.subarray(0, size));
+      if (this.queue.length) this.scheduleFlush();
     });
   }
 
   close(): void {
     this.closed = true;
+    this.queue = [];
     this.cache.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
