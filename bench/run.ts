@@ -45,6 +45,8 @@ interface RoomResult {
   downlinkVsTarget: number;
   mixFps: number;
   droppedFrames: number;
+  /** Every mixer counter over the measured window (dropped by the encoder vs clock ticks skipped, restarts, …). */
+  mixerCounters: Record<string, number>;
   /** From the WHEP request to the subscriber's first decoded picture, per subscriber. */
   firstPictureMs: number[];
 }
@@ -137,6 +139,7 @@ async function room(server: Awaited<ReturnType<typeof startServer>>, n: number, 
       downlinkVsTarget: Math.max(...vkbps.map((v) => Math.abs(v / KBPS - 1))),
       mixFps: (stats1.framesEncoded - stats0.framesEncoded) / secs,
       droppedFrames: stats1.framesDropped - stats0.framesDropped,
+      mixerCounters: Object.fromEntries(Object.keys(stats1).map((k) => [k, (stats1[k] ?? 0) - (stats0[k] ?? 0)])),
       firstPictureMs,
     };
   } finally {

@@ -253,6 +253,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       framesComposed: this.framesComposed,
       framesEncoded: this.encoder.framesIn,
       framesDropped: this.encoder.framesDropped + this.videoClock.skipped,
+      framesDroppedByEncoder: this.encoder.framesDropped,
+      ticksSkipped: this.videoClock.skipped,
       encoderRestarts: this.encoder.restarts,
       decoderRestarts,
       rtpPacketsOut: this.encoder.packetsOut,
