@@ -1,6 +1,6 @@
 import { createReadStream, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { ConflictError, NotFoundError, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
@@ -18,9 +18,11 @@ const STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopping',
  * when a room has been empty long enough or was deleted, and fails recordings whose worker went silent (file kept).
  */
 @Injectable()
-export class RecordingsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RecordingsService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Recordings');
   private sweepTimer?: NodeJS.Timeout;
+  /** Rooms closing because the server stops are not deleted rooms: their recordings are finished by the workers' shutdown. */
+  private shuttingDown = false;
   private readonly emptySince = new Map<string, number>();
 
   constructor(
@@ -33,8 +35,14 @@ export class RecordingsService implements OnApplicationBootstrap, OnApplicationS
 
   onApplicationBootstrap(): void {
     // A deleted room stops its recordings at once; the sweep below is the backstop (and handles empty rooms).
-    this.rooms.on('roomClosed', (name) => void this.stopRecordingsOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message)));
+    this.rooms.on('roomClosed', (name) => {
+      if (!this.shuttingDown) void this.stopRecordingsOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message));
+    });
     this.sweepTimer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.warn(`sweep: ${e.message}`)), 2000);
+  }
+
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
   }
 
   onApplicationShutdown(): void {
