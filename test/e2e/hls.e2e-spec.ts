@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { gridLayout } from '@app/core';
 import { insetRect, meanColor, nearestNamedColor, NAMED_COLORS, type Rgb, type RgbFrame, toneLevel } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
+import { publishRedGreen } from '../support/red-green-room';
 import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
 import { audioOf, frameAt, probe } from '../support/media-file';
 
@@ -45,23 +46,7 @@ describe('HLS', () => {
     t = await startTestApp({ HLS_IDLE_TIMEOUT_SECONDS: String(IDLE_S), HLS_LIST_SIZE: String(LIST), HLS_SEGMENT_SECONDS: '1' });
     expect((await t.admin('POST', '/v1/rooms', { name: ROOM, width: W, height: H, fps: 15, videoBitrateKbps: 800 })).status).toBe(201);
     expect((await t.admin('POST', '/v1/rooms', { name: 'other-room' })).status).toBe(201);
-    for (const [identity, color, tone] of [
-      ['red', 'red', 440],
-      ['green', 'green', 660],
-    ] as const) {
-      pubs.push(
-        await startPublisher({
-          whipUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whip`,
-          token: await t.token(ROOM, identity),
-          color: NAMED_COLORS[color] as Rgb,
-          toneHz: tone,
-          toneAmplitude: 0.2,
-          width: 320,
-          height: 180,
-          fps: 15,
-        }),
-      );
-    }
+    pubs.push(...(await publishRedGreen(t, ROOM)));
     token = await t.token(ROOM, 'viewer', { canPublish: false });
   });
 

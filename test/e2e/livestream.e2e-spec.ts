@@ -8,6 +8,7 @@ import { REDIS_INFO, type RedisInfo } from '../../apps/server/src/recordings/job
 import { spawnFfmpeg, type TrackedChild } from '../helpers/ffmpeg-children';
 import { insetRect, meanColor, nearestNamedColor, NAMED_COLORS, type Rgb, type RgbFrame, toneLevel } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
+import { publishRedGreen } from '../support/red-green-room';
 import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
 import { type EventsClient, openEvents } from '../support/events-client';
 import { audioOf, frameAt, probe } from '../support/media-file';
@@ -79,23 +80,7 @@ describe('livestreams (RTMP)', () => {
     t = await startTestApp({ LIVESTREAM_RETRY_BACKOFF_MS: '400', LIVESTREAM_MAX_ATTEMPTS: '6' });
     expect((await t.admin('POST', '/v1/rooms', { name: ROOM, width: W, height: H, fps: 15, videoBitrateKbps: 800 })).status).toBe(201);
     events = await openEvents(`${t.baseUrl}/v1/rooms/${ROOM}/events?token=${await t.token(ROOM, 'dashboard', { canPublish: false })}`);
-    for (const [identity, color, tone] of [
-      ['red', 'red', 440],
-      ['green', 'green', 660],
-    ] as const) {
-      pubs.push(
-        await startPublisher({
-          whipUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whip`,
-          token: await t.token(ROOM, identity),
-          color: NAMED_COLORS[color] as Rgb,
-          toneHz: tone,
-          toneAmplitude: 0.2,
-          width: 320,
-          height: 180,
-          fps: 15,
-        }),
-      );
-    }
+    pubs.push(...(await publishRedGreen(t, ROOM)));
   });
 
   afterAll(async () => {

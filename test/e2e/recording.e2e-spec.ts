@@ -9,6 +9,7 @@ import { signWebhook } from '@app/jobs';
 import { REDIS_INFO, type RedisInfo } from '../../apps/server/src/recordings/jobs.providers';
 import { insetRect, meanColor, nearestNamedColor, NAMED_COLORS, type RgbFrame, type Rgb, toneLevel } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
+import { publishRedGreen } from '../support/red-green-room';
 import { startTestApp, sleep, type TestApp, waitFor } from '../support/app-harness';
 import { audioOf, frameAt, probe } from '../support/media-file';
 
@@ -70,23 +71,7 @@ describe('recordings', () => {
     t = await startTestApp({ WEBHOOK_URL: hook.url, WEBHOOK_BACKOFF_MS: '100', RECORDING_HEARTBEAT_TIMEOUT_SECONDS: '4' });
     hook.setSecret(t.config.apiSecret);
     expect((await t.admin('POST', '/v1/rooms', { name: ROOM, width: W, height: H, fps: 15, videoBitrateKbps: 800 })).status).toBe(201);
-    for (const [identity, color, tone] of [
-      ['red', 'red', 440],
-      ['green', 'green', 660],
-    ] as const) {
-      pubs.push(
-        await startPublisher({
-          whipUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whip`,
-          token: await t.token(ROOM, identity),
-          color: NAMED_COLORS[color] as Rgb,
-          toneHz: tone,
-          toneAmplitude: 0.2,
-          width: 320,
-          height: 180,
-          fps: 15,
-        }),
-      );
-    }
+    pubs.push(...(await publishRedGreen(t, ROOM)));
   });
 
   afterAll(async () => {
