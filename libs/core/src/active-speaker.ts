@@ -44,7 +44,7 @@ export class ActiveSpeakerDetector {
     const dt = this.lastAt === undefined ? this.o.smoothingMs : Math.max(0, now - this.lastAt);
     this.lastAt = now;
     const alpha = Math.min(1, dt / this.o.smoothingMs);
-    for (const id of [...this.smoothed.keys()]) if (!levels.has(id)) this.smoothed.delete(id);
+    for (const id of this.smoothed.keys()) if (!levels.has(id)) this.smoothed.delete(id); // deleting while iterating a Map is safe
     for (const [id, level] of levels) {
       const prev = this.smoothed.get(id) ?? 0;
       this.smoothed.set(id, prev + (level - prev) * alpha);

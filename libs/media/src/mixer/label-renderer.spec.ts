@@ -1,4 +1,4 @@
-import { LabelRenderer } from './label-renderer';
+import { label, LabelRenderer } from './label-renderer';
 
 const ffmpeg = process.env.FFMPEG_PATH || 'ffmpeg';
 const waitUntil = async (fn: () => boolean, ms: number) => {
@@ -12,18 +12,18 @@ describe('LabelRenderer (real ffmpeg drawtext)', () => {
     const r = new LabelRenderer(ffmpeg);
     try {
       const bg = [64, 64, 72] as const;
-      expect(r.get('Alice', 120, 24, bg)).toBeUndefined();
-      expect(r.get('Bob %{pts}', 120, 24, bg)).toBeUndefined();
-      expect(r.get('Zoë', 64, 16, [16, 16, 20])).toBeUndefined();
-      expect(await waitUntil(() => Boolean(r.get('Alice', 120, 24, bg) && r.get('Bob %{pts}', 120, 24, bg) && r.get('Zoë', 64, 16, [16, 16, 20])), 10_000)).toBe(true);
+      expect(r.get(label('Alice', 120, 24, bg))).toBeUndefined();
+      expect(r.get(label('Bob %{pts}', 120, 24, bg))).toBeUndefined();
+      expect(r.get(label('Zoë', 64, 16, [16, 16, 20]))).toBeUndefined();
+      expect(await waitUntil(() => Boolean(r.get(label('Alice', 120, 24, bg)) && r.get(label('Bob %{pts}', 120, 24, bg)) && r.get(label('Zoë', 64, 16, [16, 16, 20]))), 10_000)).toBe(true);
       expect(r.batches).toBe(1);
-      const alice = r.get('Alice', 120, 24, bg)!;
+      const alice = r.get(label('Alice', 120, 24, bg))!;
       expect(alice.length).toBe(120 * 24 * 1.5);
       const luma = alice.subarray(0, 120 * 24);
       expect(Math.max(...luma)).toBeGreaterThan(200); // white text
       expect(luma[0]).toBeLessThan(90); // background corner
       // a different text is different pixels
-      expect(r.get('Bob %{pts}', 120, 24, bg)!.equals(alice)).toBe(false);
+      expect(r.get(label('Bob %{pts}', 120, 24, bg))!.equals(alice)).toBe(false);
       expect(r.batches).toBe(1);
     } finally {
       r.close();

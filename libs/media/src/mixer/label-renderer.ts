@@ -9,12 +9,17 @@ import { YuvCanvas } from './yuv-canvas';
 const MAX_CACHED = 256;
 const MAX_BATCH = 32;
 
-interface Request {
+/** A label to draw: made once per tile layout (see `label()`), looked up on every frame by its key. */
+export interface Label {
   key: string;
   text: string;
   w: number;
   h: number;
   background: readonly [number, number, number];
+}
+
+export function label(text: string, w: number, h: number, background: readonly [number, number, number]): Label {
+  return { key: `${w}x${h}|${background.join(',')}|${text}`, text, w, h, background };
 }
 
 /**
@@ -27,7 +32,7 @@ interface Request {
 export class LabelRenderer {
   private readonly cache = new Map<string, Buffer | null>(); // null: being rendered
   private readonly dir = mkdtempSync(path.join(tmpdir(), 'mcu-labels-'));
-  private queue: Request[] = [];
+  private queue: Label[] = [];
   private flushScheduled = false;
   private busy = false;
   private seq = 0;
@@ -40,20 +45,14 @@ export class LabelRenderer {
     private readonly logger?: Logger,
   ) {}
 
-  get(text: string, w: number, h: number, background: readonly [number, number, number]): Buffer | undefined {
-    if (this.broken || this.closed || w < 2 || h < 2) return undefined;
-    const key = `${w}x${h}|${background.join(',')}|${text}`;
-    const hit = this.cache.get(key);
-    if (hit !== undefined) {
-      if (hit) {
-        this.cache.delete(key); // refresh its LRU position
-        this.cache.set(key, hit);
-      }
-      return hit ?? undefined;
-    }
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, null);
-    this.queue.push({ key, text, w, h, background });
+  /** The rendered label, or undefined until it is ready (the first call asks for it). Cheap enough for every frame. */
+  get(label: Label): Buffer | undefined {
+    if (this.broken || this.closed) return undefined;
+    const hit = this.cache.get(label.key);
+    if (hit !== undefined) return hit ?? undefined;
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string); // the oldest
+    this.cache.set(label.key, null);
+    this.queue.push(label);
     this.scheduleFlush();
     return undefined;
   }

@@ -3,7 +3,7 @@ import { ActiveSpeakerDetector, compositeLayout, type LayoutName, type PlacedTil
 import type { InputVideoCodec } from '../ffmpeg/ffmpeg-args';
 import type { Logger } from '../logger';
 import { AudioMixer } from './audio-mixer';
-import { LabelRenderer } from './label-renderer';
+import { type Label, label, LabelRenderer } from './label-renderer';
 import { Ticker } from './ticker';
 import { VideoEncoder } from './video-encoder';
 import { type EncodedFrame, VideoInput } from './video-input';
@@ -14,6 +14,9 @@ export const PLACEHOLDER_RGB: [number, number, number] = [64, 64, 72];
 const LABEL_RGB: [number, number, number] = [16, 16, 20];
 /** A tile whose publisher sent no video for this long (camera off, muted) shows the placeholder, not a frozen frame. */
 export const STALE_VIDEO_MS = 1500;
+
+const floorEven = (v: number): number => Math.max(0, Math.floor(v / 2) * 2);
+const even = (v: number): number => Math.max(2, floorEven(v));
 
 export interface RoomMixerEvents {
   videoRtp: [packet: Buffer, keyframeStart: boolean];
@@ -26,6 +29,29 @@ export interface RoomMixerEvents {
 export interface MixerTile extends PlacedTile {
   identity: string;
   kind: SourceKind;
+}
+
+/** A label and where it goes: worked out once per layout, drawn on every frame. */
+interface PlacedLabel {
+  label: Label;
+  x: number;
+  y: number;
+}
+
+interface ComposedTile extends MixerTile {
+  /** The name in a bar at the bottom-left, over video (when names are on). */
+  bar?: PlacedLabel;
+  /** The name centred on the placeholder. */
+  centred?: PlacedLabel;
+}
+
+/** Where a tile's name label goes and its size: a bar at the bottom-left of the video, or centred on the placeholder. */
+export function placeLabel(text: string, rect: Rect, centred: boolean): { x: number; y: number; w: number; h: number } {
+  const h = Math.min(even(Math.max(16, rect.h * (centred ? 0.12 : 0.07))), 48, rect.h);
+  const w = Math.min(rect.w, even(h * 0.62 * 0.62 * [...text].length + h));
+  const x = centred ? rect.x + floorEven((rect.w - w) / 2) : rect.x;
+  const y = centred ? rect.y + floorEven((rect.h - h) / 2) : rect.y + rect.h - h;
+  return { x, y, w, h };
 }
 
 /** Something with a tile: a publisher's camera (with or without video: then a placeholder) or screen share. */
@@ -44,9 +70,6 @@ export interface LayoutState {
   displayNames: boolean;
 }
 
-const floorEven = (v: number): number => Math.max(0, Math.floor(v / 2) * 2);
-const even = (v: number): number => Math.max(2, floorEven(v));
-
 /**
  * The mixer of one room: per-publisher decoders feeding a canvas composed on a fixed clock, one encoder that never
  * restarts for joins, leaves or layout changes, and the audio mix with mix-minus variants and active speaker detection.
@@ -54,11 +77,13 @@ const even = (v: number): number => Math.max(2, floorEven(v));
  */
 export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private readonly sources = new Map<string, MixerSource & { input?: VideoInput }>(); // insertion order = join order
-  private tiles: MixerTile[] = [];
+  private tiles: ComposedTile[] = [];
   private readonly canvas: YuvCanvas;
   private readonly encoder: VideoEncoder;
   readonly audio: AudioMixer;
   private readonly speakers = new ActiveSpeakerDetector();
+  /** Reused every 20 ms audio tick. */
+  private readonly levelsByIdentity = new Map<string, number>();
   private readonly labels: LabelRenderer;
   private readonly videoClock: Ticker;
   private readonly audioClock: Ticker;
@@ -174,52 +199,55 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     const tiles = this.computeTiles();
     const same = tiles.length === this.tiles.length && tiles.every((t, i) => t.id === this.tiles[i].id && sameRect(t.rect, this.tiles[i].rect));
     if (same && !force) return;
-    this.tiles = tiles;
+    this.tiles = tiles.map((t) => this.withLabels(t));
     for (const t of tiles) this.sources.get(t.id)?.input?.resize(t.rect.w, t.rect.h);
     this.canvas.fill({ x: 0, y: 0, w: this.options.width, h: this.options.height }, this.bg);
     this.logger?.log(`layout ${this.state.layout}: ${tiles.length} tile(s) ${tiles.map((t) => `${t.identity}/${t.kind}@${t.rect.x},${t.rect.y} ${t.rect.w}x${t.rect.h}`).join('; ')}`);
-    this.emit('layout', this.tiles);
+    this.emit('layout', tiles);
+  }
+
+  private withLabels(t: MixerTile): ComposedTile {
+    const s = this.sources.get(t.id);
+    const name = s?.displayName || s?.identity || '';
+    if (!name) return t;
+    const placed = (text: string, centred: boolean): PlacedLabel => {
+      const { x, y, w, h } = placeLabel(text, t.rect, centred);
+      return { label: label(text, w, h, centred ? PLACEHOLDER_RGB : LABEL_RGB), x, y };
+    };
+    return {
+      ...t,
+      centred: placed(name, true),
+      ...(this.state.displayNames ? { bar: placed(t.kind === 'screen' ? `${name} (screen)` : name, false) } : {}),
+    };
   }
 
   private composeFrame(): void {
     const now = Date.now();
     for (const tile of this.tiles) {
-      const { id, rect } = tile;
-      const s = this.sources.get(id);
-      const input = s?.input;
+      const rect = tile.rect;
+      const input = this.sources.get(tile.id)?.input;
       const fresh = input !== undefined && now - input.lastInputAt < STALE_VIDEO_MS;
       const frame = fresh ? input.frame() : undefined;
       // right after a layout change the decoder restarts at the new size: show its last frame scaled meanwhile
       const previous = fresh && !frame ? input.anyFrame() : undefined;
-      const name = s?.displayName || s?.identity || '';
-      if (frame || previous) {
-        if (frame) this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
-        else if (previous) this.canvas.blitScaled(previous.data, previous.w, previous.h, rect);
-        if (this.state.displayNames && name) this.drawLabel(s?.kind === 'screen' ? `${name} (screen)` : name, rect, false);
-      } else {
-        this.canvas.fill(rect, this.placeholder);
-        if (name) this.drawLabel(name, rect, true);
-      }
+      if (frame) this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
+      else if (previous) this.canvas.blitScaled(previous.data, previous.w, previous.h, rect);
+      else this.canvas.fill(rect, this.placeholder);
+      this.drawLabel(frame || previous ? tile.bar : tile.centred);
     }
     this.framesComposed++;
     this.encoder.writeFrame(this.canvas.data);
   }
 
-  /** The name in a bar at the bottom-left of the tile, or centred on a placeholder. */
-  private drawLabel(text: string, rect: Rect, centred: boolean): void {
-    const h = Math.min(even(Math.max(16, rect.h * (centred ? 0.12 : 0.07))), 48, rect.h);
-    const w = Math.min(rect.w, even(h * 0.62 * 0.62 * [...text].length + h));
-    const bg = centred ? PLACEHOLDER_RGB : LABEL_RGB;
-    const label = this.labels.get(text, w, h, bg);
-    if (!label) return;
-    const x = centred ? rect.x + floorEven((rect.w - w) / 2) : rect.x;
-    const y = centred ? rect.y + floorEven((rect.h - h) / 2) : rect.y + rect.h - h;
-    this.canvas.blit(label, w, h, x, y);
+  private drawLabel(p: PlacedLabel | undefined): void {
+    const pixels = p && this.labels.get(p.label);
+    if (p && pixels) this.canvas.blit(pixels, p.label.w, p.label.h, p.x, p.y);
   }
 
   private mixAudio(): void {
     this.emit('audio', this.audio.tick());
-    const byIdentity = new Map<string, number>();
+    const byIdentity = this.levelsByIdentity;
+    byIdentity.clear();
     for (const [, { identity, level }] of this.audio.inputLevels()) byIdentity.set(identity, Math.max(level, byIdentity.get(identity) ?? 0));
     const change = this.speakers.update(byIdentity, Date.now());
     if (change === null) return;

@@ -30,8 +30,6 @@ export interface ParticipantView {
 }
 
 export interface RoomEvents {
-  participantJoined: [identity: string, kind: 'publisher' | 'subscriber'];
-  participantLeft: [identity: string, kind: 'publisher' | 'subscriber', reason: CloseReason];
   /** What the room's event stream reports (participants, tracks, active speaker, layout). */
   event: [event: RoomEventBody];
   closed: [reason: CloseReason];
@@ -232,12 +230,10 @@ export class Room extends EventEmitter<RoomEvents> {
       this.log(`publisher ${grants.identity} (${id}, ${source}) left: ${reason}`);
       for (const { kind, source: s } of tracks) this.emitEvent({ type: 'trackUnpublished', participant, track: { kind, source: s }, reason });
       this.depart(grants.identity, reason);
-      this.emit('participantLeft', grants.identity, 'publisher', reason);
       this.scheduleIdle();
     });
     this.refreshVariants();
     this.log(`publisher ${grants.identity} (${id}, ${source}) joined: video=${plan.video ?? 'none'} audio=${plan.audio}`);
-    this.emit('participantJoined', grants.identity, 'publisher');
     return { id, answer };
   }
 
@@ -272,13 +268,11 @@ export class Room extends EventEmitter<RoomEvents> {
       this.mixer?.audio.release(sub.variant);
       if (!sub.hidden) this.depart(grants.identity, reason);
       this.log(`subscriber ${grants.identity} (${id}) left: ${reason}`);
-      this.emit('participantLeft', grants.identity, 'subscriber', reason);
       this.scheduleIdle();
     });
     sub.variant = this.mixer?.audio.variantFor(grants.identity) ?? MIX_ALL;
     this.mixer?.audio.acquire(sub.variant);
     this.log(`subscriber ${grants.identity} (${id}) joined: video=${plan.video} audio=${plan.audio} mix=${sub.variant}`);
-    this.emit('participantJoined', grants.identity, 'subscriber');
     return { id, answer };
   }
 
