@@ -17,12 +17,15 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'invalid_state'
   | 'shutting_down'
+  | 'unavailable'
   | 'internal_error';
 
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For 503s: when the client should try again (a Retry-After header). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = new.target.name;
@@ -76,6 +79,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   invalid_state: 409,
   shutting_down: 503,
+  unavailable: 503,
   internal_error: 500,
 };
 
@@ -83,5 +87,12 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
 export class ShuttingDownError extends DomainError {
   constructor(message = 'the server is shutting down; try again in a moment (another instance may take you)') {
     super('shutting_down', message);
+  }
+}
+
+/** Not ready yet (a playlist being produced, …): retry after `retryAfterSeconds` (503 with Retry-After). */
+export class UnavailableError extends DomainError {
+  constructor(message: string, retryAfterSeconds = 2) {
+    super('unavailable', message, retryAfterSeconds);
   }
 }

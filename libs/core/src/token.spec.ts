@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { UnauthorizedError } from './errors';
-import { bearerToken, parseBasicAuth, safeEqual, signRoomToken, verifyRoomToken } from './token';
+import { bearerToken, parseBasicAuth, redactUrl, safeEqual, signRoomToken, verifyRoomToken } from './token';
 
 const grants = { room: 'standup', identity: 'alice', displayName: 'Alice', canPublish: true, canSubscribe: false };
 
@@ -48,5 +48,14 @@ describe('auth headers', () => {
     expect(parseBasicAuth(undefined)).toBeUndefined();
     expect(safeEqual('a', 'a')).toBe(true);
     expect(safeEqual('a', 'ab')).toBe(false);
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides token query values (HLS viewers send them on every request) and keeps the rest', () => {
+    expect(redactUrl('/v1/rooms/demo/hls/index.m3u8?token=eyJa.b.c')).toBe('/v1/rooms/demo/hls/index.m3u8?token=***');
+    expect(redactUrl('/x?a=1&TOKEN=s3cret&b=2#f')).toBe('/x?a=1&TOKEN=***&b=2#f');
+    expect(redactUrl('/x?access_token=abc')).toBe('/x?access_token=***');
+    expect(redactUrl('/v1/rooms/token=not-a-query')).toBe('/v1/rooms/token=not-a-query');
   });
 });

@@ -107,3 +107,8 @@ export function safeEqual(a: string, b: string): boolean {
   const bb = Buffer.from(b);
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
+
+/** A request URL fit for logs: the values of `token` (and `access_token`) query parameters replaced by `***`. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&](?:access_)?token=)[^&#]*/gi, '$1***');
+}

@@ -1,10 +1,9 @@
-import { Controller, Delete, Get, HttpCode, Logger, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { bearerToken, DomainError } from '@app/core';
-import { errorBody, statusOf } from '../http/error-body';
+import { bearerToken } from '@app/core';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
-import { HlsNotReadyError, HlsService } from './hls.service';
+import { HlsService } from './hls.service';
 
 /** Admin control of a room's HLS output. */
 @Controller('v1/rooms/:name/hls')
@@ -33,31 +32,18 @@ export class HlsAdminController {
 }
 
 /** What viewers fetch: the playlist and its segments, with a room token (`?token=`, or `Authorization: Bearer`). */
-/** Errors are answered here rather than by the global filter, whose log line would include the `?token=` URL. */
 @Controller('v1/rooms/:name/hls')
 export class HlsController {
-  private readonly logger = new Logger('HLS');
-
   constructor(private readonly hls: HlsService) {}
 
   @Get(':file')
   async file(@Param('name') name: string, @Param('file') file: string, @Query('token') q: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     res.setHeader('Access-Control-Allow-Origin', '*');
-    try {
-      const room = roomParam(name);
-      const token = typeof q === 'string' && q ? q : req.headers.authorization ? bearerToken(req.headers.authorization) : undefined;
-      this.hls.authorize(room, token);
-      const r = await this.hls.read(room, file, token!);
-      res.status(200).setHeader('Content-Type', r.contentType).setHeader('Cache-Control', r.cacheControl);
-      res.send(r.body);
-    } catch (e) {
-      if (e instanceof HlsNotReadyError) {
-        res.status(503).setHeader('Retry-After', '2').json(errorBody('unavailable', e.message));
-      } else if (e instanceof DomainError) {
-        const status = statusOf(e.code);
-        if (status >= 500) this.logger.error(`GET hls ${name}/${file.slice(0, 40)}: ${e.message}`);
-        res.status(status).setHeader('Cache-Control', 'no-store').json(errorBody(e.code, e.message));
-      } else throw e;
-    }
+    const room = roomParam(name);
+    const token = typeof q === 'string' && q ? q : req.headers.authorization ? bearerToken(req.headers.authorization) : undefined;
+    this.hls.authorize(room, token);
+    const r = await this.hls.read(room, file, token!);
+    res.status(200).setHeader('Content-Type', r.contentType).setHeader('Cache-Control', r.cacheControl);
+    res.send(r.body);
   }
 }

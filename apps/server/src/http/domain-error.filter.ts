@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { DomainError } from '@app/core';
+import { DomainError, redactUrl } from '@app/core';
 import type { Request, Response } from 'express';
 import { classifyHttpError, errorBody, statusOf } from './error-body';
 
@@ -12,21 +12,23 @@ export class DomainErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
+    const url = redactUrl(req.originalUrl); // viewer tokens travel in HLS query strings
     let status = 500;
     let body = errorBody('internal_error', 'internal server error');
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
       body = errorBody(exception.code, exception.message);
+      if (exception.retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
       const r = exception.getResponse();
       const message = typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? exception.message);
       body = errorBody(classifyHttpError(status), Array.isArray(message) ? message.join('; ') : message);
     } else {
-      this.logger.error(`${req.method} ${req.originalUrl}: ${(exception as Error)?.stack ?? String(exception)}`);
+      this.logger.error(`${req.method} ${url}: ${(exception as Error)?.stack ?? String(exception)}`);
     }
-    if (status >= 400 && status < 500) this.logger.log(`${req.method} ${req.originalUrl} → ${status} ${body.error.code}: ${body.error.message}`);
+    if (status >= 400 && status < 500) this.logger.log(`${req.method} ${url} → ${status} ${body.error.code}: ${body.error.message}`);
     if (res.headersSent) return;
-    res.status(status).json(body);
+    res.status(status).setHeader('Cache-Control', 'no-store').json(body);
   }
 }

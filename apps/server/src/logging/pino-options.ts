@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { idsInMessage } from '@app/core';
+import { idsInMessage, redactUrl } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { type DestinationStream, type LoggerOptions, stdTimeFunctions } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
@@ -59,13 +59,13 @@ export function pinoHttpOptions(config: Pick<AppConfig, 'logLevel'>): PinoHttpOp
       return id;
     },
     autoLogging: { ignore: (req: IncomingMessage) => QUIET.test(req.url ?? '') },
-    customProps: (req: IncomingMessage) => ({ ...idsInMessage(req.url ?? '') }),
+    customProps: (req: IncomingMessage) => ({ ...idsInMessage(redactUrl(req.url ?? '')) }),
     // 4xx are the clients' mistakes (the error filter says which at `log`): info; 5xx are ours
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     // lines logged while handling a request carry its reqId, not the whole request
     quietReqLogger: true,
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
