@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
-import type { Writable } from 'node:stream';
-import { hlsArgs, type Logger, type MixTap, MixPipeWriter, type Room } from '@app/media';
+import { mkdir, rm } from 'node:fs/promises';
+import { hlsArgs, type Logger, type MixTap, MixPipeWriter, type Room, SupervisedProcess } from '@app/media';
 
 export interface HlsOutputOptions {
   ffmpegPath: string;
@@ -20,11 +18,9 @@ export interface HlsOutputOptions {
  */
 export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
   private tap?: MixTap;
-  private child?: ChildProcess;
+  private proc?: SupervisedProcess;
   private pipes?: MixPipeWriter;
-  private restartTimer?: NodeJS.Timeout;
   private closed = false;
-  private failures = 0;
   readonly startedAt = Date.now();
   lastRequestAt = Date.now();
 
@@ -35,13 +31,17 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
     super();
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   private log(m: string): void {
     this.o.logger?.log(`[hls room ${this.room.name}] ${m}`);
   }
 
   async start(): Promise<void> {
-    rmSync(this.o.dir, { recursive: true, force: true });
-    mkdirSync(this.o.dir, { recursive: true });
+    await rm(this.o.dir, { recursive: true, force: true });
+    await mkdir(this.o.dir, { recursive: true });
     const tap = await this.room.tap({ video: true });
     if (this.closed) {
       await tap.close();
@@ -51,63 +51,38 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
     tap.on('video', (f) => this.pipes?.video(f));
     tap.on('audio', (p, ts) => this.pipes?.audio(p, ts));
     tap.on('closed', (reason) => void this.close(`the room's mix ended: ${reason}`));
-    this.spawn();
+    const codec = tap.videoCodec ?? 'h264';
+    // supervised: restarted with backoff if it dies, each run with a new segment prefix (names never repeat)
+    this.proc = new SupervisedProcess({
+      name: `hls room ${this.room.name}`,
+      command: this.o.ffmpegPath,
+      fd3: true,
+      args: () =>
+        hlsArgs({
+          videoCodec: codec,
+          dir: this.o.dir,
+          run: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.slice(-12),
+          segmentSeconds: this.o.segmentSeconds,
+          listSize: this.o.listSize,
+          lowRendition: this.o.lowRendition,
+          fps: this.room.options.fps,
+          videoBitrateKbps: this.room.options.videoBitrateKbps,
+        }),
+      logger: this.o.logger,
+    });
+    this.proc.on('spawn', (child, fd3) => (this.pipes = new MixPipeWriter(child.stdin, fd3, codec)));
+    this.proc.on('exit', () => (this.pipes = undefined));
+    this.proc.start();
     this.log(`started (${this.o.segmentSeconds} s segments, ${this.o.listSize} in the playlist${this.o.lowRendition ? ', with a 360p rendition' : ''}) in ${this.o.dir}`);
-  }
-
-  private spawn(): void {
-    const codec = this.tap?.videoCodec ?? 'h264';
-    const run = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.slice(-12);
-    const args = hlsArgs({
-      videoCodec: codec,
-      dir: this.o.dir,
-      run,
-      segmentSeconds: this.o.segmentSeconds,
-      listSize: this.o.listSize,
-      lowRendition: this.o.lowRendition,
-      fps: this.room.options.fps,
-      videoBitrateKbps: this.room.options.videoBitrateKbps,
-    });
-    const child = spawn(this.o.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.pipes = new MixPipeWriter(child.stdin ?? undefined, child.stdio[3] as Writable, codec);
-    let tail = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => {
-      tail = (tail + d).slice(-2000);
-      this.o.logger?.debug?.(`[hls room ${this.room.name} ffmpeg] ${d.trimEnd()}`);
-    });
-    const started = Date.now();
-    child.once('error', (e) => this.o.logger?.warn(`[hls room ${this.room.name}] cannot run ffmpeg: ${e.message}`));
-    child.once('exit', (code, signal) => {
-      if (this.closed || this.child !== child) return;
-      this.pipes = undefined;
-      this.failures = Date.now() - started > 10_000 ? 1 : this.failures + 1;
-      const wait = Math.min(10_000, 250 * 2 ** (this.failures - 1));
-      this.o.logger?.warn(`[hls room ${this.room.name}] ffmpeg exited with ${code ?? signal}; restarting in ${wait} ms: ${tail.trim().split('\n').slice(-3).join(' | ')}`);
-      this.restartTimer = setTimeout(() => !this.closed && this.spawn(), wait);
-    });
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
   }
 
   /** Stops ffmpeg and the tap and removes the files. Idempotent. */
   async close(reason: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.restartTimer);
     await this.tap?.close().catch(() => undefined);
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      this.pipes?.end();
-      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(t);
-    }
-    rmSync(this.o.dir, { recursive: true, force: true });
+    await this.proc?.stop(2000);
+    await rm(this.o.dir, { recursive: true, force: true });
     this.log(`stopped: ${reason}`);
     this.emit('closed', reason);
     this.removeAllListeners();

@@ -1,18 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DomainError, ForbiddenError, NotFoundError, UnauthorizedError, verifyRoomToken } from '@app/core';
+import { ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { type FfmpegInfo, HLS_FILE_RE, playlistWithToken, RoomManager } from '@app/media';
 import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
 import { HlsOutput } from './hls-output';
 
-/** 503 while a playlist is being produced: the client should retry (Retry-After). */
-export class HlsNotReadyError extends DomainError {
-  constructor(message: string) {
-    super('internal_error', message);
-  }
-}
 
 export interface HlsState {
   room: string;
@@ -98,7 +92,8 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
         await out.close(`start failed: ${(e as Error).message}`);
         throw e;
       }
-      this.outputs.set(roomName, out);
+      // closed meanwhile (the room went, or a stop): do not keep it
+      if (!out.isClosed) this.outputs.set(roomName, out);
       return out;
     })();
     this.starting.set(roomName, p);
@@ -139,20 +134,20 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
       const out = this.outputs.get(roomName);
       if (out) out.lastRequestAt = Date.now();
       try {
-        return { body: readFileSync(full), contentType: 'video/mp2t', cacheControl: 'private, max-age=3600, immutable' };
+        return { body: await readFile(full), contentType: 'video/mp2t', cacheControl: 'private, max-age=3600, immutable' };
       } catch {
         throw new NotFoundError(`segment ${file} is not (or no longer) available`);
       }
     }
     await this.ensure(roomName);
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(full) && Date.now() < deadline && this.outputs.has(roomName)) await new Promise((r) => setTimeout(r, 100));
-    let text: string;
-    try {
-      text = readFileSync(full, 'utf8');
-    } catch {
-      throw new HlsNotReadyError(`the HLS playlist of room "${roomName}" is being prepared; retry in a moment`);
+    // the first viewer waits (up to 10 s) for ffmpeg's first playlist; asynchronously: the mixer clocks share this loop
+    let text: string | undefined;
+    for (const deadline = Date.now() + 10_000; text === undefined && this.outputs.has(roomName); ) {
+      text = await readFile(full, 'utf8').catch(() => undefined);
+      if (text === undefined && Date.now() >= deadline) break;
+      if (text === undefined) await new Promise((r) => setTimeout(r, 100));
     }
+    if (text === undefined) throw new UnavailableError(`the HLS playlist of room "${roomName}" is being prepared; retry in a moment`);
     return { body: playlistWithToken(text, token), contentType: 'application/vnd.apple.mpegurl', cacheControl: 'no-cache, no-store' };
   }
 
@@ -163,10 +158,5 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
         void this.stop(room, `no viewer request for ${Math.round((now - out.lastRequestAt) / 1000)} s`);
       }
     }
-  }
-
-  /** PIDs of running HLS ffmpeg processes (tests, bench). */
-  pids(): Record<string, number | undefined> {
-    return Object.fromEntries([...this.outputs].map(([r, o]) => [r, o.pid]));
   }
 }

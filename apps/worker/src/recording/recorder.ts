@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { recordingArgs, type RecordingFormat } from '@app/jobs';
-import { type EncodedFrame, ivfFileHeader, ivfFrameHeader, type Logger, OggOpusWriter } from '@app/media';
+import { type EncodedFrame, type Logger, MixPipeWriter } from '@app/media';
 
 /**
  * Writes a room's encoded mix to a file through ffmpeg (argument array, copied streams): video frames as IVF on stdin,
@@ -12,11 +12,7 @@ import { type EncodedFrame, ivfFileHeader, ivfFrameHeader, type Logger, OggOpusW
  */
 export class Recorder extends EventEmitter<{ exit: [code: number | null, stderrTail: string] }> {
   private child?: ChildProcess;
-  private videoIn?: Writable;
-  private audioIn?: Writable;
-  private readonly ogg = new OggOpusWriter(1);
-  private firstVideoTs?: number;
-  private started = false;
+  private pipes?: MixPipeWriter;
   private stderrTail = '';
   startedAt?: number;
 
@@ -30,40 +26,24 @@ export class Recorder extends EventEmitter<{ exit: [code: number | null, stderrT
     const args = recordingArgs({ format: this.o.format, audioOnly: this.o.audioOnly, videoCodec: this.o.videoCodec, output: this.o.output });
     const child = spawn(this.o.ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe', 'pipe'] });
     this.child = child;
-    this.videoIn = child.stdin ?? undefined;
-    this.audioIn = child.stdio[3] as Writable;
-    for (const s of [this.videoIn, this.audioIn]) s?.on('error', () => undefined);
+    this.pipes = new MixPipeWriter(child.stdin ?? undefined, child.stdio[3] as Writable, this.o.videoCodec, {
+      audioOnly: this.o.audioOnly,
+      onStart: () => (this.startedAt = Date.now()),
+    });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       this.stderrTail = (this.stderrTail + d).slice(-2000);
       this.o.logger?.debug?.(`[recorder ffmpeg] ${d.trimEnd()}`);
     });
     child.once('exit', (code) => this.emit('exit', code, this.stderrTail.trim().split('\n').slice(-5).join(' | ')));
-    if (this.o.audioOnly) this.begin();
-  }
-
-  private begin(): void {
-    this.started = true;
-    this.startedAt = Date.now();
-    this.audioIn?.write(this.ogg.header());
   }
 
   video(frame: EncodedFrame): void {
-    if (this.o.audioOnly || !this.videoIn) return;
-    if (!this.started) {
-      if (!frame.isKeyframe) return;
-      this.firstVideoTs = frame.timestamp;
-      this.videoIn.write(ivfFileHeader(640, 360, 90000, this.o.videoCodec === 'vp8' ? 'VP80' : 'H264'));
-      this.begin();
-    }
-    const pts = (frame.timestamp - (this.firstVideoTs ?? frame.timestamp)) >>> 0;
-    this.videoIn.write(ivfFrameHeader(frame.data.length, pts));
-    this.videoIn.write(frame.data);
+    this.pipes?.video(frame);
   }
 
   audio(opus: Buffer, rtpTimestamp: number): void {
-    if (!this.started || !this.audioIn) return;
-    this.audioIn.write(this.ogg.packet(opus, rtpTimestamp));
+    this.pipes?.audio(opus, rtpTimestamp);
   }
 
   get running(): boolean {
@@ -87,8 +67,7 @@ export class Recorder extends EventEmitter<{ exit: [code: number | null, stderrT
     const child = this.child;
     if (!child || !this.running) return child?.exitCode ?? null;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    this.videoIn?.end();
-    this.audioIn?.end();
+    this.pipes?.end();
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await exited;
     clearTimeout(t);

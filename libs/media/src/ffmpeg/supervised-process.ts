@@ -16,10 +16,12 @@ export interface SupervisedProcessOptions {
   maxBackoffMs?: number;
   /** A run that lasted this long resets the backoff. */
   healthyAfterMs?: number;
+  /** A fourth pipe (fd 3) into the child, e.g. a second ffmpeg input. */
+  fd3?: boolean;
 }
 
 export interface SupervisedProcessEvents {
-  spawn: [child: ChildProcess & { stdin: Writable; stdout: Readable }];
+  spawn: [child: ChildProcess & { stdin: Writable; stdout: Readable }, fd3: Writable | undefined];
   exit: [info: { code: number | null; signal: string | null; stderrTail: string; willRestart: boolean }];
 }
 
@@ -64,7 +66,8 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
   start(): void {
     if (this.closed || this.running) return;
     const args = this.opts.args();
-    const child = spawn(this.opts.command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.opts.command, args, { stdio: this.opts.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'] });
+    const fd3 = this.opts.fd3 ? (child.stdio[3] as Writable) : undefined;
     track(child);
     this.child = child;
     this.startedAt = Date.now();
@@ -77,6 +80,7 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     // A closed pipe on a dying child must not crash the server.
     child.stdin?.on('error', () => undefined);
     child.stdout?.on('error', () => undefined);
+    fd3?.on('error', () => undefined);
     child.once('error', (err) => this.opts.logger?.warn(`[${this.opts.name}] failed to spawn ${this.opts.command}: ${err.message}`));
     child.once('close', (code, signal) => {
       if (this.child !== child) return;
@@ -88,7 +92,7 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
       this.emit('exit', { code, signal, stderrTail: tail, willRestart });
       if (willRestart) this.scheduleRestart();
     });
-    this.emit('spawn', child as ChildProcess & { stdin: Writable; stdout: Readable });
+    this.emit('spawn', child as ChildProcess & { stdin: Writable; stdout: Readable }, fd3);
   }
 
   /** Kill the current child; it is restarted (immediately) unless closed. Used to apply new arguments. */
@@ -114,11 +118,27 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     }, delay);
   }
 
-  close(): void {
+  /**
+   * Ends the child's input pipes so it can finish its output (an ffmpeg muxer writes its last segment or trailer),
+   * waits for it to exit, and SIGKILLs it after `graceMs`. Never restarts it.
+   */
+  async stop(graceMs: number): Promise<void> {
+    const child = this.child;
+    this.close(false);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('close', () => r()));
+    child.stdin?.end();
+    (child.stdio[3] as Writable | null | undefined)?.end();
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(t);
+  }
+
+  close(kill = true): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
-    this.child?.kill('SIGKILL');
+    if (kill) this.child?.kill('SIGKILL');
     this.removeAllListeners('spawn');
   }
 }
