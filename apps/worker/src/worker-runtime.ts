@@ -83,7 +83,7 @@ export function startWorkers(o: {
         shuttingDown: livestreamShutdown,
         active: livestreamsActive,
       }),
-      { connection: connections.create(), concurrency: config.livestreamConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1_000_000 },
+      { connection: connections.create(), concurrency: config.livestreamConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1_000_000, metrics: JOB_METRICS },
     );
     w.on('failed', (job, err) => logger?.warn(`livestream job ${job?.id} failed: ${err.message}`));
     workers.push(w);

@@ -46,7 +46,18 @@ export class MetricsService {
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
-  async render(): Promise<string> {
+  private rendering?: Promise<string>;
+
+  /**
+   * Collects and renders; a scrape that arrives while another is being collected shares its result, since collectors
+   * reset and refill counters (two at once would add their totals twice).
+   */
+  render(): Promise<string> {
+    this.rendering ??= this.collectAndRender().finally(() => (this.rendering = undefined));
+    return this.rendering;
+  }
+
+  private async collectAndRender(): Promise<string> {
     const results = await Promise.allSettled(this.collectors.map(async (c) => c.fn()));
     results.forEach((r, i) => {
       if (r.status === 'rejected') this.logger.warn(`metrics collector ${this.collectors[i].name} failed: ${(r.reason as Error)?.message ?? String(r.reason)}`);

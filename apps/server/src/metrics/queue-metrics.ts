@@ -28,6 +28,8 @@ export class QueueMetrics {
 
   watch(queue: Queue): void {
     this.queues.push(queue);
+    // durations of jobs finished from now on (not those of past runs, again after every restart)
+    this.seenUntil.set(queue.name, Date.now());
   }
 
   private async collect(): Promise<void> {
@@ -50,7 +52,7 @@ export class QueueMetrics {
   }
 
   private async observeDurations(q: Queue): Promise<void> {
-    const since = this.seenUntil.get(q.name) ?? 0;
+    const since = this.seenUntil.get(q.name) ?? Date.now();
     let newest = since;
     for (const outcome of ['completed', 'failed'] as const) {
       for (const job of await q.getJobs([outcome], 0, 199)) {
