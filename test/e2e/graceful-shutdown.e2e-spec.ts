@@ -65,13 +65,20 @@ describe('graceful shutdown (SIGTERM)', () => {
     await waitFor(async () => (await api('GET', `/v1/recordings/${id}`)).json.status === 'active', 30_000, 'the recording to be active');
     await sleep(4000);
 
+    const lateToken = ((await api('POST', `/v1/rooms/${ROOM}/tokens`, { identity: 'late-publisher' })).json as { token: string }).token;
     const killedAt = Date.now();
     server.kill('SIGTERM');
     // while it drains, joins are refused with 503 shutting_down and /readyz says so
     let refused: { status: number; code?: string } | undefined;
     let readyz: { status: number; body?: Record<string, unknown> } | undefined;
-    while (Date.now() - killedAt < 5000 && !(refused && readyz)) {
+    let whipRefused: number | undefined;
+    let livestreamRefused: number | undefined;
+    while (Date.now() - killedAt < 5000 && !(refused && readyz && whipRefused && livestreamRefused)) {
       try {
+        const whip = await fetch(`${base}/v1/rooms/${ROOM}/whip`, { method: 'POST', body: 'v=0\r\n', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${lateToken}` } });
+        if (whip.status === 503) whipRefused = 503;
+        const ls = await api('POST', `/v1/rooms/${ROOM}/livestreams`, { url: 'rtmp://127.0.0.1:1/live/x' });
+        if (ls.status === 503) livestreamRefused = 503;
         const tok = await api('POST', `/v1/rooms/${ROOM}/tokens`, { identity: 'latecomer' });
         if (tok.status !== 201) refused ??= { status: tok.status, code: (tok.json.error as { code?: string } | undefined)?.code };
         const r = await fetch(`${base}/readyz`);
@@ -87,6 +94,8 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect(exit!.at - killedAt).toBeLessThanOrEqual(BOUND_S * 1000 + 1000);
     expect(exit!.code).toBe(0);
     expect(refused).toEqual({ status: 503, code: 'shutting_down' });
+    expect(whipRefused).toBe(503);
+    expect(livestreamRefused).toBe(503);
     expect(readyz?.status).toBe(503);
     expect(readyz?.body).toMatchObject({ status: 'shutting_down', checks: { accepting: { ok: false } } });
     // structured logs: every stdout line is a JSON object; ids are fields

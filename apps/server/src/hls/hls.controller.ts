@@ -4,6 +4,7 @@ import { bearerToken } from '@app/core';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
 import { HlsService } from './hls.service';
+import { AcceptingGuard } from '../lifecycle/accepting.guard';
 
 /** Admin control of a room's HLS output. */
 @Controller('v1/rooms/:name/hls')
@@ -13,6 +14,7 @@ export class HlsAdminController {
 
   /** Starts HLS now (it otherwise starts with the first viewer); it stops after the idle timeout without viewers. */
   @Post()
+  @UseGuards(AcceptingGuard)
   @HttpCode(202)
   async start(@Param('name') name: string) {
     await this.hls.ensure(roomParam(name));

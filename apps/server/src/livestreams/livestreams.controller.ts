@@ -4,6 +4,7 @@ import { LIVESTREAM_ID_RE, livestreamView } from '@app/jobs';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
 import { LivestreamsService } from './livestreams.service';
+import { AcceptingGuard } from '../lifecycle/accepting.guard';
 
 const idParam = (id: string): string => {
   if (!LIVESTREAM_ID_RE.test(id)) throw new NotFoundError('livestream not found');
@@ -17,6 +18,7 @@ export class LivestreamsController {
   constructor(private readonly livestreams: LivestreamsService) {}
 
   @Post('rooms/:name/livestreams')
+  @UseGuards(AcceptingGuard)
   async start(@Param('name') name: string, @Body() body: unknown) {
     return livestreamView(await this.livestreams.create(roomParam(name), body));
   }

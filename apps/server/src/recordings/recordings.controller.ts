@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
 import { RecordingsService } from './recordings.service';
+import { AcceptingGuard } from '../lifecycle/accepting.guard';
 
 const idParam = (id: string): string => {
   if (!RECORDING_ID_RE.test(id)) throw new NotFoundError('recording not found');
@@ -18,6 +19,7 @@ export class RecordingsController {
   constructor(private readonly recordings: RecordingsService) {}
 
   @Post('rooms/:name/recordings')
+  @UseGuards(AcceptingGuard)
   async start(@Param('name') name: string, @Body() body: unknown) {
     return recordingView(await this.recordings.create(roomParam(name), body));
   }

@@ -7,7 +7,6 @@ import type { AppConfig } from '@app/config';
 import { contentTypeFor, isFinal, type Recording, recordingFileName, RecordingStore, recordingView, RECORDING_ID_RE, type RecordingStatus, validateRecordingRequest } from '@app/jobs';
 import { RoomManager } from '@app/media';
 import type { Request, Response } from 'express';
-import { ShutdownService } from '../lifecycle/shutdown.service';
 import { APP_CONFIG } from '../tokens';
 import { RECORDINGS_QUEUE } from './jobs.providers';
 
@@ -30,7 +29,6 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
     private readonly rooms: RoomManager,
     @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly shutdown: ShutdownService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -50,7 +48,6 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async create(roomName: string, body: unknown): Promise<Recording> {
-    this.shutdown.assertAccepting();
     const req = validateRecordingRequest(body);
     const room = this.rooms.get(roomName);
     const rec = await this.store.create({ room: room.name, ...req });

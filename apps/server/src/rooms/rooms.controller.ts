@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards 
 import { NotFoundError, ROOM_NAME_RE, validateCreateRoom, validateRoomUpdate, validateTokenRequest } from '@app/core';
 import { RoomManager } from '@app/media';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
+import { AcceptingGuard } from '../lifecycle/accepting.guard';
 import { roomView } from './room-view';
 import { TokenIssuer } from './token-issuer.service';
 
@@ -20,6 +21,7 @@ export class RoomsController {
   ) {}
 
   @Post()
+  @UseGuards(AcceptingGuard)
   create(@Body() body: unknown) {
     const { name, options } = validateCreateRoom(body);
     return roomView(this.rooms.create(name, options), true);
@@ -50,6 +52,7 @@ export class RoomsController {
   }
 
   @Post(':name/tokens')
+  @UseGuards(AcceptingGuard)
   token(@Param('name') rawName: string, @Body() body: unknown) {
     if (!ROOM_NAME_RE.test(rawName)) throw new NotFoundError(`invalid room name "${rawName.slice(0, 64)}"`);
     return this.tokens.issue(rawName, validateTokenRequest(body ?? {}));

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DEFAULT_ROOM_OPTIONS, iceServersFor, signRoomToken, type TokenRequest } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { RoomManager } from '@app/media';
-import { ShutdownService } from '../lifecycle/shutdown.service';
 import { APP_CONFIG } from '../tokens';
 
 /** Issues room tokens (creating the room with defaults if needed); shared by the admin API and the dev endpoint. */
@@ -11,11 +10,9 @@ export class TokenIssuer {
   constructor(
     private readonly rooms: RoomManager,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly shutdown: ShutdownService,
   ) {}
 
   issue(roomName: string, req: TokenRequest) {
-    this.shutdown.assertAccepting();
     const room = this.rooms.getOrCreate(roomName, DEFAULT_ROOM_OPTIONS);
     const { token, claims } = signRoomToken(
       { room: room.name, identity: req.identity, displayName: req.displayName, canPublish: req.canPublish, canSubscribe: req.canSubscribe },

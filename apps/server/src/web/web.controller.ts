@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Body, Controller, Get, Header, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { NotFoundError, ROOM_NAME_RE, validateTokenRequest, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
 import type { Response } from 'express';
 import { TokenIssuer } from '../rooms/token-issuer.service';
 import { APP_CONFIG } from '../tokens';
+import { AcceptingGuard } from '../lifecycle/accepting.guard';
 
 /** apps/server/web, from the sources (apps/server/src/web) or from the build (dist/apps/server/src/web). */
 export function webRoot(): string {
@@ -65,6 +66,7 @@ export class WebController {
 
   /** DEV ONLY: exists while the server runs on dev credentials (MCU_API_KEY/SECRET unset). */
   @Post('v1/dev/tokens')
+  @UseGuards(AcceptingGuard)
   devToken(@Body() body: unknown) {
     if (!this.config.devCredentials) throw new NotFoundError('the dev token endpoint exists only with dev credentials');
     const raw = (typeof body === 'object' && body ? body : {}) as Record<string, unknown>;

@@ -4,7 +4,6 @@ import type { AppConfig } from '@app/config';
 import { RoomManager } from '@app/media';
 import type { Request, Response } from 'express';
 import { roomParam } from '../rooms/rooms.controller';
-import { ShutdownService } from '../lifecycle/shutdown.service';
 import { APP_CONFIG } from '../tokens';
 import { authorizeLeave, grantsFor, resourceId, sdpOfferFrom, sendAnswer } from './sdp-exchange';
 
@@ -24,11 +23,9 @@ export class SessionsService {
   constructor(
     private readonly rooms: RoomManager,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly shutdown: ShutdownService,
   ) {}
 
   async offer(kind: SessionKind, name: string, req: Request, res: Response): Promise<void> {
-    this.shutdown.assertAccepting();
     const grants = grantsFor(req, roomParam(name), this.config.apiSecret, kind === 'whip' ? 'canPublish' : 'canSubscribe');
     const offer = sdpOfferFrom(req);
     const room = this.rooms.get(name);

@@ -1,6 +1,7 @@
-import { All, Controller, Delete, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { All, Controller, Delete, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { DomainError } from '@app/core';
 import type { Request, Response } from 'express';
+import { AcceptingGuard } from '../lifecycle/accepting.guard';
 import { SessionsService } from './sessions.service';
 
 const noTrickle = (kind: string) =>
@@ -12,6 +13,7 @@ export class WhipController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Post()
+  @UseGuards(AcceptingGuard)
   publish(@Param('name') name: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.sessions.offer('whip', name, req, res);
   }
@@ -34,6 +36,7 @@ export class WhepController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Post()
+  @UseGuards(AcceptingGuard)
   subscribe(@Param('name') name: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.sessions.offer('whep', name, req, res);
   }
