@@ -3,8 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gridLayout } from '@app/core';
-import { freePort } from '@app/jobs';
-import { REDIS_INFO, type RedisInfo } from '../../apps/server/src/recordings/jobs.providers';
+import { freePort, LivestreamStore } from '@app/jobs';
+import type { Redis } from 'ioredis';
+import { REDIS, REDIS_INFO, type RedisInfo } from '../../apps/server/src/recordings/jobs.providers';
 import { spawnFfmpeg, type TrackedChild } from '../helpers/ffmpeg-children';
 import { insetRect, meanColor, nearestNamedColor, NAMED_COLORS, type Rgb, type RgbFrame, toneLevel } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
@@ -212,6 +213,20 @@ describe('livestreams (RTMP)', () => {
     expect(failed).toMatchObject({ failedAttempts: 6, endedAt: expect.any(String) });
     expect(failed.lastError).toMatch(/refused/i);
     expect(JSON.stringify(failed)).not.toContain(KEY);
+  });
+
+  it('a pusher whose job another worker took over hangs up, so one stream key never has two pushers', async () => {
+    const port = await freePort();
+    receivers.push(rtmpReceiver(port, path.join(dir, 'e.flv')));
+    await sleep(500);
+    const ls = (await t.admin('POST', `/v1/rooms/${ROOM}/livestreams`, { url: `rtmp://127.0.0.1:${port}/live/${KEY}` })).json as Json;
+    await waitFields(ls.id as string, (l) => l.status === 'active', 20_000, 'active');
+    const pushing = () => allCommandLines().some((c) => c.includes('ffmpeg') && c.includes(`rtmp://127.0.0.1:${port}/`));
+    expect(pushing()).toBe(true);
+    // what a second worker does when it picks the job up: it claims the run
+    await new LivestreamStore(t.app.get<Redis>(REDIS)).update(ls.id as string, { runId: 'another-worker' });
+    await waitFor(() => !pushing(), 10_000, 'the first pusher to hang up');
+    expect((await get(ls.id as string)).status).toBe('active'); // the status is the new owner's to change
   });
 
   it('stops the livestreams of a deleted room', async () => {

@@ -31,6 +31,11 @@ export interface Livestream {
   /** Set when a stop was asked for (DELETE, the room's deletion, worker shutdown). */
   stopRequested?: string;
   heartbeatAt?: number;
+  /**
+   * The worker run that owns the push. A job handed to a second worker while the first still pushes (its lock expired
+   * in a long event-loop stall) gets a new run id; the first sees it and hangs up, so one stream key has one pusher.
+   */
+  runId?: string;
 }
 
 export const FINAL_LIVESTREAM_STATUSES: readonly LivestreamStatus[] = ['failed', 'stopped'];
@@ -129,10 +134,10 @@ export function livestreamBackoffMs(failures: number, baseMs: number, capMs = 30
   return Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
 }
 
-export type LivestreamView = Omit<Livestream, 'stopRequested' | 'seq' | 'heartbeatAt'>;
+export type LivestreamView = Omit<Livestream, 'stopRequested' | 'seq' | 'heartbeatAt' | 'runId'>;
 
 /** Public JSON view: the URL masked, internal bookkeeping left out. */
 export function livestreamView(l: Livestream): LivestreamView {
-  const { stopRequested: _s, seq: _q, heartbeatAt: _h, ...rest } = l;
+  const { stopRequested: _s, seq: _q, heartbeatAt: _h, runId: _r, ...rest } = l;
   return { ...rest, url: maskUrl(l.url) };
 }

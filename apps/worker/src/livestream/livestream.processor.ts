@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Job, WaitingError } from 'bullmq';
 import { signRoomToken } from '@app/core';
 import { isLivestreamFinal, type Livestream, livestreamBackoffMs, type LivestreamJobData, type LivestreamStore, redactUrl } from '@app/jobs';
@@ -27,7 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CONNECT_TIMEOUT_MS = 20_000;
 const NO_MEDIA_TIMEOUT_MS = 10_000;
 
-type AttemptEnd = { kind: 'stop'; reason: string } | { kind: 'error'; message: string } | { kind: 'shutdown' };
+type AttemptEnd = { kind: 'stop'; reason: string } | { kind: 'error'; message: string } | { kind: 'shutdown' } | { kind: 'superseded' };
 
 /**
  * One BullMQ job per livestream: tap the room's mix, push it with ffmpeg, and keep it up. When ffmpeg exits or the
@@ -62,15 +63,17 @@ export function livestreamProcessor(deps: LivestreamDeps) {
 }
 
 /** Returns true when the job must be handed back to the queue (worker shutdown). */
-async function run(id: string, ls: Livestream, deps: LivestreamDeps, log: (m: string) => void): Promise<boolean> {
+async function run(id: string, record: Livestream, deps: LivestreamDeps, log: (m: string) => void): Promise<boolean> {
   const { store } = deps;
-  const resumed = ls.status !== 'queued';
+  const resumed = record.status !== 'queued';
+  const runId = randomUUID();
   if (resumed) {
-    log(`resuming (it was ${ls.status} when its worker stopped)`);
-    await store.update(id, { status: 'reconnecting', lastError: 'its worker stopped; resumed by another', heartbeatAt: Date.now() }, { allowNoop: true });
+    log(`resuming (it was ${record.status} when its worker stopped)`);
+    await store.update(id, { status: 'reconnecting', lastError: 'its worker stopped; resumed by another', heartbeatAt: Date.now(), runId }, { allowNoop: true });
   } else {
-    await store.update(id, { status: 'connecting', heartbeatAt: Date.now() });
+    await store.update(id, { status: 'connecting', heartbeatAt: Date.now(), runId });
   }
+  const ls: Livestream = { ...record, runId };
   let hadMedia = Boolean(ls.activeSince);
   let failures = ls.failedAttempts;
   let source: MixSource | undefined;
@@ -104,7 +107,8 @@ async function run(id: string, ls: Livestream, deps: LivestreamDeps, log: (m: st
         if (deps.shuttingDown?.value) interrupted = { kind: 'shutdown' };
         else {
           const cur = await store.get(id);
-          if (cur.stopRequested) interrupted = { kind: 'stop', reason: cur.stopRequested };
+          if (cur.runId !== runId) interrupted = { kind: 'superseded' };
+          else if (cur.stopRequested) interrupted = { kind: 'stop', reason: cur.stopRequested };
         }
       }
       if (interrupted) {
@@ -117,6 +121,10 @@ async function run(id: string, ls: Livestream, deps: LivestreamDeps, log: (m: st
     await store.update(id, { status: 'failed', lastError: redactUrl(end.message, ls.url), endedAt: new Date().toISOString() }, { allowNoop: true }).catch(() => undefined);
   } finally {
     await (source as MixSource | undefined)?.close().catch(() => undefined);
+  }
+  if (end.kind === 'superseded') {
+    log('another worker took this livestream over; hanging up (its status is theirs now)');
+    return false;
   }
   if (end.kind === 'shutdown') {
     log('handing back to the queue: this worker is shutting down');
@@ -194,8 +202,13 @@ async function attempt(
       else if (Date.now() - source.lastMediaAt > NO_MEDIA_TIMEOUT_MS) end = { kind: 'error', message: `no media from the room for ${NO_MEDIA_TIMEOUT_MS / 1000} s` };
       if (!end && tick % 4 === 0) {
         const cur = await store.get(id);
-        if (cur.stopRequested) end = { kind: 'stop', reason: cur.stopRequested };
-        else if (tick % 8 === 0) await store.update(id, { heartbeatAt: Date.now() });
+        if (cur.runId !== ls.runId) end = { kind: 'superseded' };
+        else if (cur.stopRequested) end = { kind: 'stop', reason: cur.stopRequested };
+        else if (tick % 8 === 0) {
+          // the heartbeat also puts back `active` if the server's sweep thought this worker had gone silent
+          const back = active && cur.status !== 'active';
+          await store.update(id, { heartbeatAt: Date.now(), ...(back ? { status: 'active' as const, lastError: undefined } : {}) }, { allowNoop: true });
+        }
       }
     }
   } finally {
