@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Job, WaitingError } from 'bullmq';
-import { signRoomToken } from '@app/core';
 import { isLivestreamFinal, type Livestream, livestreamBackoffMs, type LivestreamJobData, type LivestreamStore, redactUrl } from '@app/jobs';
-import { type EncodedFrame, type Logger, type MixSource, WhepClient } from '@app/media';
+import type { EncodedFrame, Logger, MixSource } from '@app/media';
 import { RtmpPusher } from './rtmp-pusher';
+import { connectMix, type MixSourceDeps, waitForStopRequest } from '../mix-source';
 
-export interface LivestreamDeps {
+export interface LivestreamDeps extends MixSourceDeps {
   store: LivestreamStore;
   ffmpegPath: string;
-  serverUrl: () => string;
-  apiSecret: string;
   logger?: Logger;
   /** Failed attempts in a row before the livestream is `failed`. */
   maxAttempts: number;
   /** First retry delay; doubles per failed attempt (capped at 30 s). */
   backoffMs: number;
-  /** In the server's own process: the room's mix without the WebRTC hop (undefined when the room is not here). */
-  localTap?: (room: string, video: boolean) => Promise<MixSource | undefined>;
   /** Set when this worker shuts down: running livestreams hand their job back to the queue instead of ending. */
   shuttingDown?: { value: boolean };
   /** Ids of the livestreams this process is pushing right now. */
@@ -137,13 +133,6 @@ async function run(id: string, record: Livestream, deps: LivestreamDeps, log: (m
   return false;
 }
 
-async function acquireSource(ls: Livestream, deps: LivestreamDeps): Promise<MixSource> {
-  const local = await deps.localTap?.(ls.room, true).catch(() => undefined);
-  if (local) return local;
-  const token = signRoomToken({ room: ls.room, identity: `livestream-${ls.id}`, canPublish: false, canSubscribe: true, hidden: true }, deps.apiSecret, { ttlSeconds: 24 * 3600 }).token;
-  return WhepClient.connect({ url: `${deps.serverUrl()}/v1/rooms/${encodeURIComponent(ls.room)}/whep`, token, video: true, audio: true });
-}
-
 /** One connection: runs until ffmpeg exits, the source ends, a stop is asked for, or the worker shuts down. */
 async function attempt(
   id: string,
@@ -158,7 +147,7 @@ async function attempt(
   let source = getSource();
   if (!source) {
     try {
-      source = await acquireSource(ls, deps);
+      source = await connectMix(deps, ls.room, `livestream-${ls.id}`, true);
     } catch (e) {
       return { kind: 'error', message: `cannot reach the room's mix: ${(e as Error).message}` };
     }
@@ -190,14 +179,8 @@ async function attempt(
       } else if (exited) end = { kind: 'error', message: exited };
       else if (sourceClosed) {
         setSource(undefined);
-        // A deleted room ends its mix first; the server's stop request lands just after: a normal stop.
-        const until = Date.now() + 4000;
-        let cur = await store.get(id);
-        while (Date.now() < until && !cur.stopRequested) {
-          await sleep(200);
-          cur = await store.get(id);
-        }
-        end = cur.stopRequested ? { kind: 'stop', reason: cur.stopRequested } : { kind: 'error', message: `lost the room's mix: ${sourceClosed}` };
+        const stop = await waitForStopRequest(() => store.get(id));
+        end = stop ? { kind: 'stop', reason: stop } : { kind: 'error', message: `lost the room's mix: ${sourceClosed}` };
       } else if (!active && Date.now() - startedAt > CONNECT_TIMEOUT_MS) end = { kind: 'error', message: `no media reached the destination within ${CONNECT_TIMEOUT_MS / 1000} s` };
       else if (Date.now() - source.lastMediaAt > NO_MEDIA_TIMEOUT_MS) end = { kind: 'error', message: `no media from the room for ${NO_MEDIA_TIMEOUT_MS / 1000} s` };
       if (!end && tick % 4 === 0) {

@@ -14,7 +14,6 @@ export class RtmpPusher extends EventEmitter<{ progress: [outTimeUs: number]; ex
   private pipes?: MixPipeWriter;
   private stderrTail = '';
   private stopping = false;
-  outTimeUs = 0;
 
   constructor(private readonly o: { ffmpegPath: string; url: string; videoCodec: 'h264' | 'vp8'; videoBitrateKbps?: number; fps?: number; logger?: Logger; label: string }) {
     super();
@@ -28,10 +27,7 @@ export class RtmpPusher extends EventEmitter<{ progress: [outTimeUs: number]; ex
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (d: string) => {
       const us = progressOutTimeUs(d);
-      if (us !== undefined && us > 0) {
-        this.outTimeUs = us;
-        this.emit('progress', us);
-      }
+      if (us !== undefined && us > 0) this.emit('progress', us);
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {

@@ -2,23 +2,18 @@ import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
-import { signRoomToken } from '@app/core';
 import { isFinal, type Recording, type RecordingJobData, recordingFileName, type RecordingStore } from '@app/jobs';
-import { type Logger, type MixSource, WhepClient } from '@app/media';
+import type { Logger, MixSource } from '@app/media';
 import { Recorder } from './recorder';
+import { connectMix, type MixSourceDeps, waitForStopRequest } from '../mix-source';
 
-export interface RecordingDeps {
+export interface RecordingDeps extends MixSourceDeps {
   store: RecordingStore;
   ffmpegPath: string;
   recordingsDir: string;
-  /** The server's base URL, resolved when the job runs (the embedded server learns its port late). */
-  serverUrl: () => string;
-  apiSecret: string;
   logger?: Logger;
   /** Ids of the recordings this process is running right now (for a graceful stop on shutdown). */
   active?: Set<string>;
-  /** In the server's own process: the room's mix without the WebRTC hop (undefined when the room is not here). */
-  localTap?: (room: string, video: boolean) => Promise<MixSource | undefined>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,16 +69,11 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
   mkdirSync(deps.recordingsDir, { recursive: true });
   const output = path.join(deps.recordingsDir, recordingFileName(id, rec.format));
   await store.update(id, { status: 'starting', heartbeatAt: Date.now() });
-  const token = signRoomToken({ room: rec.room, identity: `recorder-${id}`, canPublish: false, canSubscribe: true, hidden: true }, deps.apiSecret, {
-    ttlSeconds: 24 * 3600,
-  }).token;
   let client: MixSource | undefined;
   let recorder: Recorder | undefined;
   let failure: string | undefined;
   try {
-    client =
-      (await deps.localTap?.(rec.room, !rec.audioOnly).catch(() => undefined)) ??
-      (await WhepClient.connect({ url: `${deps.serverUrl()}/v1/rooms/${encodeURIComponent(rec.room)}/whep`, token, video: !rec.audioOnly, audio: true }));
+    client = await connectMix(deps, rec.room, `recorder-${id}`, !rec.audioOnly);
     recorder = new Recorder({ ffmpegPath: deps.ffmpegPath, format: rec.format, audioOnly: rec.audioOnly, videoCodec: client.videoCodec, output, logger });
     const rc = recorder;
     let exited: string | undefined;
@@ -121,10 +111,9 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
       if (connectionLost) {
         // A deleted room ends its stream first and its stop request lands just after (the server stops a deleted
         // room's recordings at once; a remote server's sweep within 2 s): that is a normal stop, not a failure.
-        const until = Date.now() + 4000;
-        while (Date.now() < until && !(await store.get(id)).stopRequested) await sleep(200);
-        if ((await store.get(id)).stopRequested) {
-          log(`stopping: ${(await store.get(id)).stopRequested}`);
+        const stop = await waitForStopRequest(() => store.get(id));
+        if (stop) {
+          log(`stopping: ${stop}`);
           break;
         }
         throw new Error(`lost the room's stream: ${connectionLost}`);
