@@ -1,13 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { gridLayout } from '@app/core';
 import { freePort } from '@app/jobs';
+import { playlistSegments } from '@app/media';
 import { insetRect, meanColor, nearestNamedColor, NAMED_COLORS, type ColorName, type Rgb } from '../test/helpers/media-probe';
-import { startPublisher, type Publisher } from '../test/helpers/synthetic-publisher';
-import { startSubscriber, type Subscriber } from '../test/helpers/whep-subscriber';
+import { cpuOver, startLoadedRoom } from './bench-room';
 import { median, now, sleep } from './measure';
-import { treeCpuSeconds } from './proc-cpu';
+import { childWith, treeCpuSeconds } from './proc-cpu';
 import type { ServerProcess } from './server-process';
 
 export interface LivestreamCost {
@@ -24,28 +23,12 @@ export interface LivestreamCost {
   hlsFfmpegCores: number;
   /** A colour flip at a publisher → the first HLS segment showing it is listed in the playlist (ms), per flip. */
   hlsFlipToListedMs: number[];
-  /** The same plus the segments a player holds back before the live edge (3 target durations, as players do by default). */
+  /** The HLS segment duration (s); a player starting 3 segments behind the live edge, as players do, adds 3 of them. */
   hlsSegmentSeconds: number;
 }
 
-const TONES = [440, 620, 850, 1170];
 const W = 1280;
 const H = 720;
-
-/** The server's ffmpeg child whose arguments include `marker` (the pusher: '-f flv', HLS: '-f hls'). */
-function serverFfmpeg(serverPid: number, marker: string): number | undefined {
-  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
-      if (ppid === serverPid && cmd.includes('ffmpeg') && cmd.includes(marker)) return Number(d);
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
-}
 
 /** The colour of publisher 0's tile in the last frame of a TS segment. */
 function lastFrameTile0(ts: Buffer): ColorName | undefined {
@@ -66,24 +49,27 @@ function lastFrameTile0(ts: Buffer): ColorName | undefined {
  */
 export async function livestreamCost(server: ServerProcess, measureS: number, rounds = 2, flips = 4): Promise<LivestreamCost> {
   const name = 'bench-live';
-  await server.admin('POST', '/v1/rooms', { name, width: W, height: H, fps: 30, videoBitrateKbps: 1500 });
-  const pubs: Publisher[] = [];
-  let viewer: Subscriber | undefined;
+  const room = await startLoadedRoom(server, name);
+  const pubs = room.pubs;
   const port = await freePort();
-  // The RTMP receiver runs in this process tree (not the server's): it copies to nowhere.
-  const receiver = () => spawn('ffmpeg', ['-v', 'error', '-listen', '1', '-timeout', '600', '-i', `rtmp://127.0.0.1:${port}/live/bench`, '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' });
-  let rx = receiver();
-  rx.on('exit', () => (rx = receiver())); // each push ends the listener: listen again
+  // The RTMP receiver runs in this process tree (not the server's): it copies to nowhere. Each push that ends also
+  // ends ffmpeg's listener, so it listens again every time it exits, until the round is over.
+  let rx: ChildProcess | undefined;
+  let listening = true;
+  const listen = () => {
+    rx = spawn('ffmpeg', ['-v', 'error', '-listen', '1', '-timeout', '600', '-i', `rtmp://127.0.0.1:${port}/live/bench`, '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' });
+    rx.once('exit', () => listening && listen());
+  };
+  listen();
   const ffmpegCpu: Record<'rtmp' | 'hls', number[]> = { rtmp: [], hls: [] };
-  const cpuOver = async (seconds: number, output?: 'rtmp' | 'hls') => {
-    const pid = output && serverFfmpeg(server.pid, output === 'rtmp' ? '-f flv' : '-f hls');
-    const c0 = treeCpuSeconds(server.pid).seconds;
+  /** The server tree's cores over `seconds`, and those of the output's own ffmpeg. */
+  const cpuWith = async (seconds: number, output: 'rtmp' | 'hls') => {
+    const pid = childWith(server.pid, ['ffmpeg', output === 'rtmp' ? '-f flv' : '-f hls']);
     const f0 = pid ? treeCpuSeconds(pid).seconds : 0;
     const t0 = now();
-    await sleep(seconds * 1000);
-    const secs = (now() - t0) / 1000;
-    if (output && pid) ffmpegCpu[output].push((treeCpuSeconds(pid).seconds - f0) / secs);
-    return (treeCpuSeconds(server.pid).seconds - c0) / secs;
+    const cores = await cpuOver(server.pid, seconds);
+    if (pid) ffmpegCpu[output].push((treeCpuSeconds(pid).seconds - f0) / ((now() - t0) / 1000));
+    return cores;
   };
   const viewerToken = await server.token(name, 'hls-viewer', { canPublish: false });
   const playlist = async () => {
@@ -95,7 +81,7 @@ export async function livestreamCost(server: ServerProcess, measureS: number, ro
     // A viewer's player: fetch the playlist and each new segment, once a second.
     const fetched = new Set<string>();
     while (watching) {
-      const segs = (await playlist()).split('\n').filter((l) => l && !l.startsWith('#'));
+      const segs = playlistSegments(await playlist());
       for (const s of segs.filter((x) => !fetched.has(x))) {
         fetched.add(s);
         await fetch(`${server.baseUrl}/v1/rooms/${name}/hls/${s}`).then((r) => r.arrayBuffer());
@@ -104,40 +90,21 @@ export async function livestreamCost(server: ServerProcess, measureS: number, ro
     }
   };
   try {
-    for (let i = 0; i < 4; i++) {
-      pubs.push(
-        await startPublisher({
-          whipUrl: `${server.baseUrl}/v1/rooms/${name}/whip`,
-          token: await server.token(name, `pub-${i}`),
-          color: i === 0 ? [255, 0, 0] : [60 * i, 200 - 40 * i, 80],
-          toneHz: TONES[i],
-          toneAmplitude: 0.1,
-          width: 640,
-          height: 360,
-          fps: 30,
-          gop: 60,
-          movingBar: true,
-        }),
-      );
-    }
-    viewer = await startSubscriber({ whepUrl: `${server.baseUrl}/v1/rooms/${name}/whep`, token: await server.token(name, 'viewer') });
-    await viewer.waitForFrame(() => true, 15_000);
-    await sleep(4000);
     const base: number[] = [];
     const rtmp: number[] = [];
     const hls: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      base.push(await cpuOver(measureS / 2));
+      base.push(await cpuOver(server.pid, measureS / 2));
       const ls = (await server.admin('POST', `/v1/rooms/${name}/livestreams`, { url: `rtmp://127.0.0.1:${port}/live/bench` })).json as { id: string };
       for (let i = 0; i < 100 && ((await server.admin('GET', `/v1/livestreams/${ls.id}`)).json as { status: string }).status !== 'active'; i++) await sleep(200);
       await sleep(2000);
-      rtmp.push(await cpuOver(measureS / 2, 'rtmp'));
+      rtmp.push(await cpuWith(measureS / 2, 'rtmp'));
       await server.admin('DELETE', `/v1/livestreams/${ls.id}`);
       await sleep(1000);
       watching = true;
       const w = watch();
       await sleep(4000);
-      hls.push(await cpuOver(measureS / 2, 'hls'));
+      hls.push(await cpuWith(measureS / 2, 'hls'));
       watching = false;
       await w;
       await server.admin('DELETE', `/v1/rooms/${name}/hls`);
@@ -148,13 +115,13 @@ export async function livestreamCost(server: ServerProcess, measureS: number, ro
     const delays: number[] = [];
     await playlist();
     await sleep(4000);
-    const seen = new Set((await playlist()).split('\n').filter((l) => l && !l.startsWith('#')));
+    const seen = new Set(playlistSegments(await playlist()));
     for (let i = 0; i < flips; i++) {
       const want: ColorName = i % 2 === 0 ? 'blue' : 'red';
       const t0 = pubs[0].setColor(NAMED_COLORS[want] as Rgb);
       const deadline = t0 + 15_000;
       while (performance.now() < deadline) {
-        const fresh = (await playlist()).split('\n').filter((l) => l && !l.startsWith('#') && !seen.has(l));
+        const fresh = playlistSegments(await playlist()).filter((l) => !seen.has(l));
         let found = false;
         for (const s of fresh) {
           seen.add(s);
@@ -186,10 +153,8 @@ export async function livestreamCost(server: ServerProcess, measureS: number, ro
     };
   } finally {
     watching = false;
-    rx.removeAllListeners('exit');
-    rx.kill('SIGKILL');
-    await viewer?.close();
-    await Promise.allSettled(pubs.map((p) => p.close()));
-    await server.admin('DELETE', `/v1/rooms/${name}`);
+    listening = false;
+    rx?.kill('SIGKILL');
+    await room.close();
   }
 }

@@ -58,3 +58,17 @@ export function treeCpuSeconds(root: number): { seconds: number; processes: numb
   walk(rootStat);
   return { seconds: ticks / CLK_TCK, processes: n };
 }
+
+/** The live children of `parent` whose command line contains every one of `words` (e.g. an output's ffmpeg). */
+export function childWith(parent: number, words: string[]): number | undefined {
+  for (const s of allStats()) {
+    if (s.ppid !== parent) continue;
+    try {
+      const cmd = readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (words.every((w) => cmd.includes(w))) return s.pid;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return undefined;
+}

@@ -8,6 +8,7 @@ import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
 import { publishRedGreen } from '../support/red-green-room';
 import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
 import { audioOf, frameAt, probe } from '../support/media-file';
+import { playlistSegments } from '@app/media';
 
 /**
  * HLS end to end: the real app, real werift publishers, the server's HLS writer; the test is a plain HTTP client that
@@ -22,11 +23,7 @@ const IDLE_S = 5;
 
 const tiles = (f: RgbFrame, n: number) =>
   gridLayout(n, W, H).map((r) => nearestNamedColor(meanColor(f, insetRect({ x: (r.x * f.width) / W, y: (r.y * f.height) / H, w: (r.w * f.width) / W, h: (r.h * f.height) / H }, 0.3))));
-const segmentsOf = (playlist: string) =>
-  playlist
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+const segmentsOf = playlistSegments;
 
 describe('HLS', () => {
   let t: TestApp;
