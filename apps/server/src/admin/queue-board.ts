@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '@app/config';
 import type { NextFunction, Request, Response } from 'express';
 import { errorBody } from '../http/error-body';
-import { isAdmin } from '../http/admin-auth.guard';
+import { ADMIN_REQUIRED, isAdmin } from '../http/admin-auth.guard';
 import { APP_CONFIG } from '../tokens';
 import { QUEUE_BOARD_PATH, QueueCatalog } from './queue-catalog.service';
 
@@ -13,7 +13,7 @@ export function installQueueBoard(app: INestApplication): void {
   app.use(QUEUE_BOARD_PATH, (req: Request, res: Response, next: NextFunction) => {
     if (isAdmin(req, config)) return next();
     res.setHeader('WWW-Authenticate', 'Basic realm="mcu"');
-    res.status(401).json(errorBody('unauthorized', 'admin credentials required: Authorization: Basic base64(MCU_API_KEY:MCU_API_SECRET)'));
+    res.status(401).json(errorBody('unauthorized', ADMIN_REQUIRED));
   });
   app.use(QUEUE_BOARD_PATH, catalog.board.getRouter());
 }

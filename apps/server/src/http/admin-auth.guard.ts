@@ -4,6 +4,8 @@ import type { AppConfig } from '@app/config';
 import type { Request, Response } from 'express';
 import { APP_CONFIG } from '../tokens';
 
+export const ADMIN_REQUIRED = 'admin credentials required: Authorization: Basic base64(MCU_API_KEY:MCU_API_SECRET)';
+
 /** Admin routes: `Authorization: Basic base64(MCU_API_KEY:MCU_API_SECRET)`. */
 @Injectable()
 export class AdminAuthGuard implements CanActivate {
@@ -13,7 +15,7 @@ export class AdminAuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<Request>();
     if (isAdmin(req, this.config)) return true;
     ctx.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Basic realm="mcu"');
-    throw new UnauthorizedError('admin credentials required: Authorization: Basic base64(MCU_API_KEY:MCU_API_SECRET)');
+    throw new UnauthorizedError(ADMIN_REQUIRED);
   }
 }
 

@@ -1,11 +1,9 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import type { AppConfig } from '@app/config';
-import { QUEUE_WEBHOOKS, RecordingStore, type RecordingStatus } from '@app/jobs';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { RecordingStore, type RecordingStatus } from '@app/jobs';
 import { RoomManager } from '@app/media';
 import { QueueCatalog } from '../admin/queue-catalog.service';
-import { LIVESTREAMS_QUEUE, RECORDINGS_QUEUE, REDIS_INFO, type RedisInfo } from '../recordings/jobs.providers';
-import { APP_CONFIG } from '../tokens';
+import { LIVESTREAMS_QUEUE, RECORDINGS_QUEUE, WEBHOOKS_QUEUE } from '../recordings/jobs.providers';
 import { registerMediaMetrics } from './media-metrics';
 import { MetricsService } from './metrics.service';
 
@@ -13,9 +11,7 @@ const LIVE_STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopp
 
 /** Plugs this app's collectors into the MetricsService (media, recordings) and its queues into the QueueCatalog. */
 @Injectable()
-export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
-  private webhooks?: Queue;
-
+export class MetricsWiring implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
     private readonly queues: QueueCatalog,
@@ -23,8 +19,7 @@ export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
     private readonly store: RecordingStore,
     @Inject(RECORDINGS_QUEUE) private readonly recordingsQueue: Queue,
     @Inject(LIVESTREAMS_QUEUE) private readonly livestreamsQueue: Queue,
-    @Inject(REDIS_INFO) private readonly redisInfo: RedisInfo,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(WEBHOOKS_QUEUE) private readonly webhooks: Queue | null,
   ) {}
 
   onModuleInit(): void {
@@ -37,14 +32,7 @@ export class MetricsWiring implements OnModuleInit, OnApplicationShutdown {
     });
     this.queues.register(this.recordingsQueue);
     this.queues.register(this.livestreamsQueue);
-    if (this.config.webhookUrl) {
-      this.webhooks = new Queue(QUEUE_WEBHOOKS, { connection: this.redisInfo.connections.create() });
-      this.queues.register(this.webhooks);
-    }
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.webhooks?.close().catch(() => undefined);
+    if (this.webhooks) this.queues.register(this.webhooks);
   }
 }
 

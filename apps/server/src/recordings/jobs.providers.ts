@@ -31,6 +31,8 @@ export const REDIS_INFO = Symbol('REDIS_INFO');
 export const REDIS = Symbol('REDIS');
 export const RECORDINGS_QUEUE = Symbol('RECORDINGS_QUEUE');
 export const ROOM_EVENT_PUBLISHER = Symbol('ROOM_EVENT_PUBLISHER');
+/** The webhook delivery queue, or null without WEBHOOK_URL. */
+export const WEBHOOKS_QUEUE = Symbol('WEBHOOKS_QUEUE');
 export const ROOM_EVENT_SUBSCRIBER = Symbol('ROOM_EVENT_SUBSCRIBER');
 export const LIVESTREAMS_QUEUE = Symbol('LIVESTREAMS_QUEUE');
 
@@ -70,13 +72,17 @@ export const jobsProviders: Provider[] = [
   // its own connection: a Redis connection in subscriber mode can do nothing else
   { provide: ROOM_EVENT_SUBSCRIBER, inject: [REDIS_INFO], useFactory: (info: RedisInfo) => new RoomEventSubscriber(info.connections.create()) },
   {
+    provide: WEBHOOKS_QUEUE,
+    inject: [REDIS_INFO, APP_CONFIG],
+    useFactory: (info: RedisInfo, config: AppConfig) => (config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: info.connections.create() }) : null),
+  },
+  {
     provide: RecordingStore,
-    inject: [REDIS, REDIS_INFO, APP_CONFIG, ROOM_EVENT_PUBLISHER],
-    useFactory: (redis: Redis, info: RedisInfo, config: AppConfig, events: RoomEventPublisher) => {
-      const webhooks = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: info.connections.create() }) : undefined;
+    inject: [REDIS, APP_CONFIG, ROOM_EVENT_PUBLISHER, WEBHOOKS_QUEUE],
+    useFactory: (redis: Redis, config: AppConfig, events: RoomEventPublisher, webhooks: Queue<WebhookJobData> | null) => {
       return new RecordingStore(
         redis,
-        webhookPublisher(webhooks, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
+        webhookPublisher(webhooks ?? undefined, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
           void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) });
         }),
       );
@@ -107,6 +113,7 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(FFMPEG_INFO) private readonly ffmpeg: FfmpegInfo,
     @Inject(REDIS_INFO) private readonly redisInfo: RedisInfo,
     @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
+    @Inject(WEBHOOKS_QUEUE) private readonly webhooks: Queue | null,
     private readonly http: HttpAdapterHost,
     private readonly rooms: RoomManager,
   ) {}
@@ -134,6 +141,7 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
     await this.queue.close().catch(() => undefined);
+    await this.webhooks?.close().catch(() => undefined);
     this.redisInfo.connections.closeAll();
     await this.redisInfo.embedded?.stop();
   }
