@@ -137,7 +137,7 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     client.sender.send(JSON.stringify({ type: 'snapshot', seq, timestamp: new Date().toISOString(), ...this.events.snapshot(room) }));
     for (const json of pending) if (Number(SEQ_RE.exec(json)?.[1] ?? 0) > seq) client.sender.send(json);
     live = true;
-    this.logger.debug(`events client ${client.identity} joined room ${client.room} at seq ${seq}`);
+    this.logger.debug(`events client ${client.identity} of room ${client.room} joined at seq ${seq}`);
   }
 
   private error(client: Client, code: string, message: string): void {

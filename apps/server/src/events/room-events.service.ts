@@ -31,7 +31,7 @@ export class RoomEventsService implements OnModuleInit {
 
   private attach(room: Room): void {
     room.on('event', (e) => {
-      this.logger.debug(`room ${room.name}: ${e.type}`);
+      this.logger.debug(`[room ${room.name}] event ${e.type}`);
       void this.publisher.publish(room.name, e);
     });
   }

@@ -181,7 +181,7 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
       this.emptySince.set(rec.id, since);
       if (now - since >= this.config.recordingEmptyTimeoutMs) {
         this.emptySince.delete(rec.id);
-        this.logger.log(`recording ${rec.id}: room ${rec.room} empty for ${Math.round((now - since) / 1000)} s; stopping`);
+        this.logger.log(`recording ${rec.id} of room ${rec.room}: empty for ${Math.round((now - since) / 1000)} s; stopping`);
         await this.store.update(rec.id, { stopRequested: 'the room was empty' });
       }
     }
