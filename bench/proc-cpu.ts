@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { parseProcStat, type ProcStat } from '@app/core';
 
 /** CPU time of a process tree from /proc (Linux): its own, its live descendants', and what its reaped children used. */
 const CLK_TCK = (() => {
@@ -10,30 +11,14 @@ const CLK_TCK = (() => {
   }
 })();
 
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-}
-
-/** Parses /proc/<pid>/stat (the command name may contain spaces and parentheses). */
-export function parseStat(text: string): ProcStat {
-  const close = text.lastIndexOf(')');
-  const pid = Number(text.slice(0, text.indexOf(' ')));
-  const f = text.slice(close + 2).split(' ');
-  // f[0] is field 3 (state); field n is f[n - 3]
-  return { pid, ppid: Number(f[1]), utime: Number(f[11]), stime: Number(f[12]), cutime: Number(f[13]), cstime: Number(f[14]) };
-}
 
 function allStats(): ProcStat[] {
   const out: ProcStat[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      out.push(parseStat(readFileSync(`/proc/${d}/stat`, 'utf8')));
+      const s = parseProcStat(readFileSync(`/proc/${d}/stat`, 'utf8'));
+      if (s) out.push(s);
     } catch {
       /* exited meanwhile */
     }

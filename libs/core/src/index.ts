@@ -2,6 +2,7 @@ export * from './active-speaker';
 export * from './composite-layout';
 export * from './errors';
 export * from './layout';
+export * from './proc-stat';
 export * from './room-events';
 export * from './token';
 export * from './validation';

@@ -1,13 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { parseProcStat } from '@app/core';
 
-/** From the text of /proc/<pid>/stat: the parent pid (field 4; the command, field 2, may contain spaces and parens). */
-export function parentPidOf(stat: string): number | undefined {
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = stat.slice(close + 2).split(' ');
-  const ppid = Number(fields[1]);
-  return Number.isInteger(ppid) ? ppid : undefined;
-}
+/** From the text of /proc/<pid>/stat: the parent pid. */
+export const parentPidOf = (stat: string): number | undefined => parseProcStat(stat)?.ppid;
 
 /** The executable name of a /proc/<pid>/cmdline (NUL-separated argv). */
 export function commandOf(cmdline: string): string {
