@@ -1,4 +1,5 @@
 import { validateRtmpUrl } from './livestream';
+import { aacArgs, mixInputArgs, x264LiveArgs } from '@app/media';
 
 /**
  * ffmpeg arguments for an RTMP push (pure). Input: the room's encoded mix — video frames in IVF on stdin, Opus in Ogg
@@ -22,17 +23,11 @@ export const livestreamNeedsVideoTranscode = (codec: 'h264' | 'vp8'): boolean =>
 
 export function livestreamArgs(o: LivestreamArgsOptions): string[] {
   const url = validateRtmpUrl(o.url);
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1'];
-  args.push('-thread_queue_size', '512', '-f', 'ivf', '-i', 'pipe:0');
-  args.push('-thread_queue_size', '512', '-f', 'ogg', '-i', 'pipe:3');
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-progress', 'pipe:1', ...mixInputArgs()];
   args.push('-map', '0:v', '-map', '1:a');
   if (!livestreamNeedsVideoTranscode(o.videoCodec)) args.push('-c:v', 'copy');
-  else {
-    const kbps = o.videoBitrateKbps ?? 1500;
-    const fps = o.fps ?? 30;
-    args.push('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps * 2}k`, '-g', String(fps));
-  }
-  args.push('-c:a', 'aac', '-b:a', `${o.audioBitrateKbps ?? 128}k`, '-ar', '48000', '-ac', '2');
+  else args.push(...x264LiveArgs('v', o.videoBitrateKbps ?? 1500, o.fps ?? 30));
+  args.push(...aacArgs(o.audioBitrateKbps ?? 128));
   args.push('-rw_timeout', String(Math.round((o.ioTimeoutSeconds ?? 10) * 1_000_000)));
   args.push('-flvflags', 'no_duration_filesize', '-f', 'flv', url);
   return args;

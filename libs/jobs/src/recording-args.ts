@@ -1,4 +1,5 @@
 import type { RecordingFormat } from './recording';
+import { mixInputArgs } from '@app/media';
 
 /**
  * ffmpeg arguments for a recording (pure). Input: the room's encoded mix as it arrives — video frames in IVF on stdin
@@ -20,8 +21,7 @@ export function recordingNeedsVideoTranscode(format: RecordingFormat, codec: 'h2
 
 export function recordingArgs(o: RecordingArgsOptions): string[] {
   const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', '-y'];
-  if (!o.audioOnly) args.push('-thread_queue_size', '512', '-f', 'ivf', '-i', 'pipe:0');
-  args.push('-thread_queue_size', '512', '-f', 'ogg', '-i', 'pipe:3');
+  args.push(...mixInputArgs({ audioOnly: o.audioOnly }));
   if (o.audioOnly) args.push('-map', '0:a');
   else {
     if (!o.videoCodec) throw new Error('videoCodec is required for a video recording');

@@ -160,3 +160,28 @@ export function labelBatchArgs(labels: readonly LabelSpec[]): string[] {
   });
   return [...base(), ...inputs, '-filter_complex', filters.join(';'), ...outputs];
 }
+
+/**
+ * The inputs of every output process (recorder, livestream pusher, HLS): the room's encoded mix as IVF video on stdin
+ * and Ogg Opus on fd 3 (see MixPipeWriter); input 0 is video, 1 audio (audio only: input 0 is audio).
+ */
+export function mixInputArgs(o: { audioOnly?: boolean } = {}): string[] {
+  const audio = ['-thread_queue_size', '512', '-f', 'ogg', '-i', 'pipe:3'];
+  return o.audioOnly ? audio : ['-thread_queue_size', '512', '-f', 'ivf', '-i', 'pipe:0', ...audio];
+}
+
+/** Live x264 for an output that must re-encode (VP8 into FLV/TS, a low rendition): `spec` is 'v', 'v:0', 'v:1'. */
+export function x264LiveArgs(spec: string, kbps: number, gop: number): string[] {
+  // with one video stream ('v') the encoder options need no stream specifier
+  const opt = (name: string) => (spec === 'v' ? `-${name}` : `-${name}:${spec}`);
+  return [
+    `-c:${spec}`, 'libx264', opt('preset'), 'veryfast', opt('tune'), 'zerolatency', opt('pix_fmt'), 'yuv420p',
+    `-b:${spec}`, `${kbps}k`, opt('maxrate'), `${kbps}k`, opt('bufsize'), `${kbps * 2}k`, opt('g'), String(gop),
+  ];
+}
+
+/** Opus → AAC for containers that need it (FLV, MPEG-TS); `perStream` gives each audio stream its own bitrate. */
+export function aacArgs(kbps: number | number[] = 128): string[] {
+  const rates = Array.isArray(kbps) ? kbps.flatMap((k, i) => [`-b:a:${i}`, `${k}k`]) : ['-b:a', `${kbps}k`];
+  return ['-c:a', 'aac', ...rates, '-ar', '48000', '-ac', '2'];
+}

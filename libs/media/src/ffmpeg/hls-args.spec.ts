@@ -12,7 +12,7 @@ describe('HLS ffmpeg arguments', () => {
   });
   it('transcodes VP8, which TS cannot carry', () => {
     const a = hlsArgs({ ...base, videoCodec: 'vp8', fps: 15 });
-    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-g:v', '15']));
+    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-g', '15']));
     expect(a[a.indexOf('-b:v') + 1]).toBe('1500k');
   });
   it('adds a low rendition and a master playlist when asked', () => {

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { aacArgs, mixInputArgs, x264LiveArgs } from './ffmpeg-args';
 
 /**
  * ffmpeg arguments for a room's live HLS (pure). Input: the encoded mix (IVF video on stdin, Ogg Opus on fd 3).
@@ -28,21 +29,16 @@ export function hlsArgs(o: HlsArgsOptions): string[] {
   if (!HLS_RUN_RE.test(o.run)) throw new Error('invalid HLS run id');
   const fps = o.fps ?? 30;
   const kbps = o.videoBitrateKbps ?? 1500;
-  const gop = String(Math.max(1, Math.round(fps * Math.min(1, o.segmentSeconds))));
-  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning'];
-  args.push('-thread_queue_size', '512', '-f', 'ivf', '-i', 'pipe:0', '-thread_queue_size', '512', '-f', 'ogg', '-i', 'pipe:3');
-  /** x264 settings for the video stream `spec` ('v', 'v:0', 'v:1'). */
-  const x264 = (spec: string, rateKbps: number) => [
-    `-c:${spec}`, 'libx264', `-preset:${spec}`, 'veryfast', `-tune:${spec}`, 'zerolatency', `-pix_fmt:${spec}`, 'yuv420p',
-    `-b:${spec}`, `${rateKbps}k`, `-maxrate:${spec}`, `${rateKbps}k`, `-bufsize:${spec}`, `${rateKbps * 2}k`, `-g:${spec}`, gop,
-  ];
+  const gop = Math.max(1, Math.round(fps * Math.min(1, o.segmentSeconds)));
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', ...mixInputArgs()];
+  const x264 = (spec: string, rateKbps: number) => x264LiveArgs(spec, rateKbps, gop);
   const hls = ['-f', 'hls', '-hls_time', String(o.segmentSeconds), '-hls_list_size', String(o.listSize), '-hls_delete_threshold', '1'];
   hls.push('-hls_flags', 'delete_segments+independent_segments+omit_endlist+temp_file', '-hls_segment_type', 'mpegts', '-hls_allow_cache', '1');
   if (!o.lowRendition) {
     args.push('-map', '0:v', '-map', '1:a');
     if (o.videoCodec === 'h264') args.push('-c:v', 'copy');
     else args.push(...x264('v', kbps));
-    args.push('-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2', ...hls);
+    args.push(...aacArgs(), ...hls);
     args.push('-hls_segment_filename', path.join(o.dir, `${o.run}_%d.ts`), path.join(o.dir, 'index.m3u8'));
     return args;
   }
@@ -50,7 +46,7 @@ export function hlsArgs(o: HlsArgsOptions): string[] {
   if (o.videoCodec === 'h264') args.push('-c:v:0', 'copy');
   else args.push(...x264('v:0', kbps));
   args.push(...x264('v:1', 400), '-filter:v:1', 'scale=640:360', '-threads:v:1', '1');
-  args.push('-c:a', 'aac', '-b:a:0', '128k', '-b:a:1', '64k', '-ar', '48000', '-ac', '2', ...hls);
+  args.push(...aacArgs([128, 64]), ...hls);
   args.push('-var_stream_map', 'v:0,a:0,name:hi v:1,a:1,name:lo', '-master_pl_name', 'index.m3u8');
   args.push('-hls_segment_filename', path.join(o.dir, `${o.run}_%v_%d.ts`), path.join(o.dir, '%v.m3u8'));
   return args;
