@@ -7,6 +7,7 @@ export * from './webhook';
 export * from './events';
 export * from './redis-connections';
 export * from './room-event-bus';
+export * from './status-record-store';
 export * from './livestream';
 export * from './livestream-args';
 export * from './livestream-store';
