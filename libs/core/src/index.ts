@@ -3,6 +3,7 @@ export * from './composite-layout';
 export * from './errors';
 export * from './layout';
 export * from './proc-stat';
+export * from './renditions';
 export * from './room-events';
 export * from './token';
 export * from './validation';

@@ -1,5 +1,6 @@
 import { LAYOUTS, type LayoutName } from './composite-layout';
 import { ValidationError } from './errors';
+import { type RenditionSpec, validateRenditions } from './renditions';
 
 /** Pure validators for request bodies. Each returns a normalized value with defaults or throws ValidationError. */
 
@@ -20,6 +21,11 @@ export interface RoomOptions {
   videoBitrateKbps: number;
   videoCodec: VideoCodecName;
   audioBitrateKbps: number;
+  /**
+   * The rungs below `high` of the rendition ladder (see renditions.ts); `[]` means none. Absent: the default ladder
+   * (`defaultRenditions`). Set only when the room is created.
+   */
+  renditions?: RenditionSpec[];
 }
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
@@ -99,7 +105,7 @@ export function validateIdentity(identity: unknown): string {
 
 export function validateCreateRoom(raw: unknown): { name: string; options: RoomOptions } {
   const body = asObject(raw);
-  rejectUnknown(body, ['name', 'layout', 'pinnedIdentity', 'displayNames', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps']);
+  rejectUnknown(body, ['name', 'layout', 'pinnedIdentity', 'displayNames', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps', 'renditions']);
   const name = validateRoomName(body.name);
   return { name, options: validateRoomOptions(body) };
 }
@@ -107,7 +113,7 @@ export function validateCreateRoom(raw: unknown): { name: string; options: RoomO
 export function validateRoomOptions(body: Body): RoomOptions {
   const d = DEFAULT_ROOM_OPTIONS;
   const pinned = optionalIdentity(body, 'pinnedIdentity');
-  return {
+  const options: RoomOptions = {
     layout: oneOf(body, 'layout', LAYOUTS, d.layout),
     ...(pinned ? { pinnedIdentity: pinned } : {}),
     displayNames: bool(body, 'displayNames', d.displayNames),
@@ -118,6 +124,9 @@ export function validateRoomOptions(body: Body): RoomOptions {
     videoCodec: oneOf(body, 'videoCodec', VIDEO_CODECS, d.videoCodec),
     audioBitrateKbps: int(body, 'audioBitrateKbps', d.audioBitrateKbps, 16, 256),
   };
+  // against the room's final size, fps and bitrate, so those are validated (and defaulted) first
+  if (body.renditions !== undefined) options.renditions = validateRenditions(body.renditions, options);
+  return options;
 }
 
 function optionalIdentity(body: Body, key: string): string | undefined {
@@ -136,6 +145,7 @@ export interface RoomUpdate {
 
 export function validateRoomUpdate(raw: unknown): RoomUpdate {
   const body = asObject(raw);
+  if (body.renditions !== undefined) throw new ValidationError('renditions can only be set when the room is created (POST /v1/rooms); they cannot be changed on a running room');
   rejectUnknown(body, ['layout', 'pinnedIdentity', 'displayNames']);
   if (Object.keys(body).length === 0) throw new ValidationError('nothing to change: give layout, pinnedIdentity and/or displayNames');
   const update: RoomUpdate = {};
