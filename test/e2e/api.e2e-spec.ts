@@ -35,6 +35,65 @@ describe('HTTP API', () => {
     expect(gone.json).toEqual({ error: { code: 'not_found', message: expect.stringContaining('api-room') } });
   });
 
+  describe('renditions (the ladder)', () => {
+    const message = (r: { json: unknown }) => (r.json as { error?: { message?: string } }).error?.message ?? '';
+
+    it('shows the default ladder of a room created without the option', async () => {
+      const created = await t.admin('POST', '/v1/rooms', { name: 'ladder-default' });
+      expect(created.status).toBe(201);
+      const ladder = [
+        { name: 'high', width: 1280, height: 720, bitrateKbps: 1500, fps: 30 },
+        { name: 'medium', width: 640, height: 360, bitrateKbps: 500, fps: 30 },
+        { name: 'low', width: 320, height: 180, bitrateKbps: 150, fps: 20 },
+      ];
+      expect((created.json as { renditions: unknown }).renditions).toEqual(ladder);
+      expect((await t.admin('GET', '/v1/rooms/ladder-default')).json).toMatchObject({ renditions: ladder });
+      await t.admin('DELETE', '/v1/rooms/ladder-default');
+    });
+
+    it('shows a custom ladder (high first, by bitrate) and [] as high only', async () => {
+      const renditions = [
+        { name: 'tiny', width: 256, height: 144, bitrateKbps: 120, fps: 15 },
+        { name: 'sd', width: 854, height: 480, bitrateKbps: 900 },
+      ];
+      expect((await t.admin('POST', '/v1/rooms', { name: 'ladder-custom', fps: 25, renditions })).status).toBe(201);
+      const got = await t.admin('GET', '/v1/rooms/ladder-custom');
+      expect((got.json as { renditions: unknown }).renditions).toEqual([
+        { name: 'high', width: 1280, height: 720, bitrateKbps: 1500, fps: 25 },
+        { name: 'sd', width: 854, height: 480, bitrateKbps: 900, fps: 25 },
+        { name: 'tiny', width: 256, height: 144, bitrateKbps: 120, fps: 15 },
+      ]);
+      const patched = await t.admin('PATCH', '/v1/rooms/ladder-custom', { renditions: [] });
+      expect(patched.status).toBe(400);
+      expect(message(patched)).toContain('renditions can only be set when the room is created');
+      await t.admin('DELETE', '/v1/rooms/ladder-custom');
+
+      expect((await t.admin('POST', '/v1/rooms', { name: 'ladder-none', renditions: [] })).status).toBe(201);
+      expect((await t.admin('GET', '/v1/rooms/ladder-none')).json).toMatchObject({ renditions: [{ name: 'high' }] });
+      expect(((await t.admin('GET', '/v1/rooms/ladder-none')).json as { renditions: unknown[] }).renditions).toHaveLength(1);
+      await t.admin('DELETE', '/v1/rooms/ladder-none');
+    });
+
+    it.each([
+      ['0x0', [{ name: 'zero', width: 0, height: 0, bitrateKbps: 100 }], 'renditions[0] ("zero"): width'],
+      ['100 kbps at 4K', [{ name: 'uhd', width: 3840, height: 2160, bitrateKbps: 100 }], 'renditions[0] ("uhd"): width'],
+      ['20 rungs', Array.from({ length: 20 }, (_, i) => ({ name: `r${i}`, width: 320, height: 180, bitrateKbps: 150 })), 'at most 3'],
+      ['not an array', { low: 1 }, 'renditions must be an array'],
+    ])('refuses %s with 400 and a message naming the problem', async (_what, renditions, expected) => {
+      const r = await t.admin('POST', '/v1/rooms', { name: 'ladder-bad', renditions });
+      expect(r.status).toBe(400);
+      expect(errorCode(r)).toBe('validation_failed');
+      expect(message(r)).toContain(expected);
+      expect((await t.admin('GET', '/v1/rooms/ladder-bad')).status).toBe(404);
+    });
+
+    it('refuses 100 kbps at 1080p in a 4K room as too few bits per pixel', async () => {
+      const r = await t.admin('POST', '/v1/rooms', { name: 'ladder-4k', width: 3840, height: 2160, videoBitrateKbps: 8000, renditions: [{ name: 'hd', width: 1920, height: 1080, bitrateKbps: 100 }] });
+      expect(r.status).toBe(400);
+      expect(message(r)).toContain('("hd"): bitrateKbps 100 is too low for 1920x1080 at 20 fps');
+    });
+  });
+
   it('issues tokens, creating the room with defaults', async () => {
     const r = await t.admin('POST', '/v1/rooms/tok-room/tokens', { identity: 'alice', displayName: 'Alice', canSubscribe: false, ttlSeconds: 60 });
     expect(r.status).toBe(201);

@@ -57,17 +57,53 @@ export const SCHEMAS: Record<string, Schema> = {
       displayNames: { type: 'boolean' },
     },
   },
+  RenditionRequest: {
+    type: 'object',
+    description:
+      'A rung below high: strictly smaller in pixels and bitrate than the room and than the other rungs, bitrateKbps*1000/(width*height*fps) from 0.005 to 1',
+    required: ['name', 'width', 'height', 'bitrateKbps'],
+    additionalProperties: false,
+    properties: {
+      name: str('unique, not "high"', { pattern: '^[a-z][a-z0-9_-]{0,15}$' }),
+      width: int(96, 3840, undefined, "even, at most the room's width"),
+      height: int(54, 2160, undefined, "even, at most the room's height"),
+      bitrateKbps: int(50, 19999, undefined, "below the room's videoBitrateKbps"),
+      fps: int(5, 60, undefined, "at most the room's fps; default min(room fps, 20) at or below a quarter of the room's pixels, else the room's fps"),
+    },
+  },
+  Rendition: {
+    type: 'object',
+    description: 'A rung of the effective ladder: the mix encoded at this size, shared by every subscriber on the rung',
+    required: ['name', 'width', 'height', 'bitrateKbps', 'fps'],
+    properties: { name: str(), width: { type: 'integer' }, height: { type: 'integer' }, bitrateKbps: { type: 'integer' }, fps: { type: 'integer' } },
+  },
   CreateRoom: {
-    allOf: [{ type: 'object', required: ['name'], properties: { name: str('1-64 of letters, digits, "_", "-", "."', { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }) } }, ref('RoomOptions')],
+    allOf: [
+      {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: str('1-64 of letters, digits, "_", "-", "."', { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+          renditions: {
+            type: 'array',
+            maxItems: 3,
+            items: ref('RenditionRequest'),
+            description: 'the rungs below high (creation only: PATCH refuses it); [] for high only; absent: medium (half size, a third of the bitrate) and low (quarter size, a tenth, at most 20 fps)',
+          },
+        },
+      },
+      ref('RoomOptions'),
+    ],
   },
   Room: {
     allOf: [
       ref('RoomOptions'),
       {
         type: 'object',
-        required: ['name', 'createdAt', 'numPublishers', 'numSubscribers'],
+        required: ['name', 'renditions', 'createdAt', 'numPublishers', 'numSubscribers'],
         properties: {
           name: str(),
+          renditions: { type: 'array', description: 'the effective ladder, high (the room itself) first, by bitrate descending', items: ref('Rendition') },
           createdAt: str(undefined, { format: 'date-time' }),
           numPublishers: { type: 'integer' },
           numSubscribers: { type: 'integer' },
