@@ -90,7 +90,7 @@ describe('HTTP API', () => {
     it('refuses 100 kbps at 1080p in a 4K room as too few bits per pixel', async () => {
       const r = await t.admin('POST', '/v1/rooms', { name: 'ladder-4k', width: 3840, height: 2160, videoBitrateKbps: 8000, renditions: [{ name: 'hd', width: 1920, height: 1080, bitrateKbps: 100 }] });
       expect(r.status).toBe(400);
-      expect(message(r)).toContain('("hd"): bitrateKbps 100 is too low for 1920x1080 at 20 fps');
+      expect(message(r)).toContain('("hd"): bitrateKbps 100 is too low for 1920x1080 at 30 fps');
     });
   });
 

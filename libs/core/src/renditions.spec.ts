@@ -78,7 +78,7 @@ describe('validateRenditions', () => {
   it('accepts [] (everyone gets high)', () => {
     expect(validateRenditions([], room720)).toEqual([]);
   });
-  it('fills in fps: at most 20 at or below a quarter of the room pixels, else the room fps', () => {
+  it('fills in fps: at most 20 below a quarter of the room pixels, else the room fps', () => {
     expect(
       validateRenditions(
         [
@@ -90,7 +90,7 @@ describe('validateRenditions', () => {
       ),
     ).toEqual([
       { name: 'sd', width: 854, height: 480, bitrateKbps: 900, fps: 30 },
-      { name: 'quarter', width: 640, height: 360, bitrateKbps: 500, fps: 20 },
+      { name: 'quarter', width: 640, height: 360, bitrateKbps: 500, fps: 30 },
       { name: 'low', width: 320, height: 180, bitrateKbps: 150, fps: 20 },
     ]);
     expect(validateRenditions([{ name: 'low', width: 320, height: 180, bitrateKbps: 150 }], { ...room720, fps: 15 })[0].fps).toBe(15);

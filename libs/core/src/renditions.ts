@@ -137,7 +137,7 @@ function validateRung(raw: unknown, index: number, room: LadderRoom): RenditionS
   const height = int('height', MIN_RENDITION_HEIGHT, room.height, { even: true });
   if (width * height >= pixels(room)) fail(`${width}x${height} must be smaller than the room's ${room.width}x${room.height} (high)`);
   const bitrateKbps = int('bitrateKbps', MIN_RENDITION_BITRATE_KBPS, room.videoBitrateKbps - 1);
-  const fps = body.fps === undefined ? (width * height * 4 <= pixels(room) ? Math.min(room.fps, LOW_FPS) : room.fps) : int('fps', 5, room.fps);
+  const fps = body.fps === undefined ? (width * height * 4 < pixels(room) ? Math.min(room.fps, LOW_FPS) : room.fps) : int('fps', 5, room.fps);
 
   const rung: RenditionSpec = { name: name as string, width, height, bitrateKbps, fps };
   const bpp = bitsPerPixel(rung);

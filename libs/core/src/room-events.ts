@@ -25,7 +25,17 @@ export type RoomEventBody =
   | { type: 'activeSpeakerChanged'; identity: string | null }
   | { type: 'layoutChanged'; layout: LayoutName; pinnedIdentity: string | null; tiles: TileView[] }
   | { type: 'recordingStatusChanged'; recording: Record<string, unknown> }
-  | { type: 'livestreamStatusChanged'; livestream: Record<string, unknown> };
+  | { type: 'livestreamStatusChanged'; livestream: Record<string, unknown> }
+  /** A subscriber moved to another rendition of the mix (`rendition: null`: its video is paused, audio only). */
+  | {
+      type: 'subscriberQualityChanged';
+      participant: { identity: string };
+      subscriberId: string;
+      rendition: string | null;
+      previous: string | null;
+      estimateKbps: number;
+      reason: string;
+    };
 
 export type RoomEventType = RoomEventBody['type'];
 
@@ -40,4 +50,5 @@ export const ROOM_EVENT_TYPES: readonly RoomEventType[] = [
   'layoutChanged',
   'recordingStatusChanged',
   'livestreamStatusChanged',
+  'subscriberQualityChanged',
 ];

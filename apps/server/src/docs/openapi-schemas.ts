@@ -68,7 +68,7 @@ export const SCHEMAS: Record<string, Schema> = {
       width: int(96, 3840, undefined, "even, at most the room's width"),
       height: int(54, 2160, undefined, "even, at most the room's height"),
       bitrateKbps: int(50, 19999, undefined, "below the room's videoBitrateKbps"),
-      fps: int(5, 60, undefined, "at most the room's fps; default min(room fps, 20) at or below a quarter of the room's pixels, else the room's fps"),
+      fps: int(5, 60, undefined, "at most the room's fps; default min(room fps, 20) below a quarter of the room's pixels, else the room's fps"),
     },
   },
   Rendition: {

@@ -1,4 +1,4 @@
-import { decoderArgs, encoderArgs, ffColor, h264Level, labelBatchArgs } from './ffmpeg-args';
+import { decoderArgs, encoderArgs, ffColor, FORCE_KEYFRAME_EXPR, h264Level, labelBatchArgs } from './ffmpeg-args';
 
 describe('decoderArgs', () => {
   it('decodes VP8 from IVF on stdin into a letterboxed raw tile on stdout', () => {
@@ -25,18 +25,30 @@ describe('decoderArgs', () => {
   });
 });
 
+/** Each flag is followed by its value (arrayContaining would pass with the pairs scattered). */
+const expectPairs = (args: string[], pairs: Array<[string, string]>) => {
+  for (const [flag, value] of pairs) expect([flag, args[args.indexOf(flag) + 1]]).toEqual([flag, value]);
+};
+
 describe('encoderArgs', () => {
-  const common = { width: 1280, height: 720, fps: 30, bitrateKbps: 1500, gop: 30, rtpPort: 40000, payloadType: 102, ssrc: 1234 };
-  it('encodes H.264 constrained baseline, low latency, CBR, fixed GOP, to loopback RTP', () => {
+  const common = { width: 1280, height: 720, fps: 30, bitrateKbps: 1500, gop: 300, rtpPort: 40000, payloadType: 102, ssrc: 1234 };
+  it('encodes H.264 constrained baseline, low latency, CBR, keyframes where the caller marks them, to loopback RTP', () => {
     const a = encoderArgs({ codec: 'h264', ...common });
-    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-tune', 'zerolatency', '-profile:v', 'baseline', '-bf', '0']));
-    expect(a).toEqual(expect.arrayContaining(['-s', '1280x720', '-r', '30', '-b:v', '1500k', '-maxrate', '1500k', '-g', '30']));
-    expect(a).toEqual(expect.arrayContaining(['-level:v', '3.1', '-payload_type', '102', '-ssrc', '1234']));
+    expectPairs(a, [['-f', 'ivf'], ['-i', 'pipe:0'], ['-c:v', 'libx264'], ['-tune', 'zerolatency'], ['-profile:v', 'baseline'], ['-bf', '0']]);
+    expectPairs(a, [['-r', '30'], ['-b:v', '1500k'], ['-maxrate', '1500k'], ['-g', '300'], ['-forced-idr', '1']]);
+    expectPairs(a, [['-fps_mode', 'passthrough'], ['-enc_time_base', '1:90000'], ['-force_key_frames', FORCE_KEYFRAME_EXPR]]);
+    expectPairs(a, [['-level:v', '3.1'], ['-payload_type', '102'], ['-ssrc', '1234']]);
+    expect(a).not.toContain('-vf'); // same size in and out: no scaler
     expect(a[a.length - 1]).toBe('rtp://127.0.0.1:40000?pkt_size=1200');
+  });
+  it('scales the canvas down for a lower rendition', () => {
+    const a = encoderArgs({ codec: 'h264', ...common, inputWidth: 1280, inputHeight: 720, width: 320, height: 180, fps: 20, bitrateKbps: 150 });
+    expectPairs(a, [['-vf', 'scale=320:180:flags=bilinear'], ['-r', '20'], ['-b:v', '150k'], ['-level:v', '3.0']]);
+    expect(() => encoderArgs({ codec: 'h264', ...common, width: 321 })).toThrow(RangeError);
   });
   it('encodes VP8 in real time on one thread', () => {
     const a = encoderArgs({ codec: 'vp8', ...common, bitrateKbps: 800 });
-    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libvpx', '-deadline', 'realtime', '-threads', '1', '-b:v', '800k']));
+    expectPairs(a, [['-c:v', 'libvpx'], ['-deadline', 'realtime'], ['-threads', '1'], ['-b:v', '800k'], ['-force_key_frames', FORCE_KEYFRAME_EXPR]]);
     expect(a).not.toContain('libx264');
   });
 });

@@ -51,20 +51,40 @@ export function decoderArgs(o: DecoderArgsOptions): string[] {
 
 export interface EncoderArgsOptions {
   codec: OutputVideoCodec;
+  /** Size of the frames written to stdin (the room's canvas); scaled to width×height when it differs. */
+  inputWidth?: number;
+  inputHeight?: number;
   width: number;
   height: number;
   fps: number;
   bitrateKbps: number;
-  /** Keyframe interval in frames (a new subscriber waits at most this long for a picture). */
+  /**
+   * The encoder's own keyframe interval in frames: only a safety net. Keyframes are forced by the caller (see
+   * FORCE_KEYFRAME_EXPR), on request and periodically.
+   */
   gop: number;
   rtpPort: number;
   payloadType: number;
   ssrc: number;
 }
 
-/** The room's single video encoder: raw yuv420p canvas frames on stdin, RTP to a loopback UDP port we read. */
+/** The 90 kHz tick added to a frame's pts to ask for a keyframe: the IVF input carries pts, and this is its only odd one. */
+export const KEYFRAME_PTS_MARK = 1;
+/**
+ * ffmpeg's CLI cannot be told "keyframe now" at run time, but `-force_key_frames expr:` sees each frame's timestamp, and
+ * we write the timestamps (IVF input, 90 kHz): frames are at even ticks, and a frame at an odd tick becomes an IDR.
+ */
+export const FORCE_KEYFRAME_EXPR = 'expr:eq(mod(round(t*90000),2),1)';
+
+/**
+ * One rendition's video encoder: raw yuv420p canvas frames in IVF (fourcc I420, 90 kHz pts) on stdin, scaled to the
+ * rendition's size, encoded with keyframes where the caller marks them, RTP to a loopback UDP port we read.
+ */
 export function encoderArgs(o: EncoderArgsOptions): string[] {
   const kbps = o.bitrateKbps;
+  const inW = o.inputWidth ?? o.width;
+  const inH = o.inputHeight ?? o.height;
+  if (o.width % 2 || o.height % 2 || inW % 2 || inH % 2) throw new RangeError(`encoder sizes must be even, got ${inW}x${inH} -> ${o.width}x${o.height}`);
   const codecArgs =
     o.codec === 'h264'
       ? [
@@ -77,7 +97,8 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
           '-b:v', `${kbps}k`,
           '-maxrate', `${kbps}k`,
           '-bufsize', `${Math.max(1, Math.round(kbps / 2))}k`,
-          '-x264-params', `nal-hrd=cbr:force-cfr=1:keyint=${o.gop}:min-keyint=${o.gop}:scenecut=0:repeat-headers=1`,
+          '-x264-params', `nal-hrd=cbr:keyint=${o.gop}:min-keyint=${o.gop}:scenecut=0:repeat-headers=1`,
+          '-forced-idr', '1',
           '-bf', '0',
         ]
       : [
@@ -95,18 +116,22 @@ export function encoderArgs(o: EncoderArgsOptions): string[] {
           '-undershoot-pct', '95',
           '-keyint_min', String(o.gop),
         ];
+  const scale = inW !== o.width || inH !== o.height ? ['-vf', `scale=${o.width}:${o.height}:flags=bilinear`] : [];
   return [
     ...base('warning'),
-    '-f', 'rawvideo',
-    '-pix_fmt', 'yuv420p',
-    '-s', `${o.width}x${o.height}`,
-    '-r', String(o.fps),
     '-probesize', '32',
     '-analyzeduration', '0',
+    '-f', 'ivf',
     '-i', 'pipe:0',
     '-an',
+    ...scale,
+    // frames keep the timestamps we wrote (the keyframe mark among them); -r tells the rate control the frame rate
+    '-fps_mode', 'passthrough',
+    '-enc_time_base', '1:90000',
+    '-r', String(o.fps),
     ...codecArgs,
     '-g', String(o.gop),
+    '-force_key_frames', FORCE_KEYFRAME_EXPR,
     '-f', 'rtp',
     '-payload_type', String(o.payloadType),
     '-ssrc', String(o.ssrc),

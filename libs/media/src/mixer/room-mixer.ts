@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { ActiveSpeakerDetector, compositeLayout, type LayoutName, type PlacedTile, type Rect, type RoomOptions, type SourceKind } from '@app/core';
+import { ActiveSpeakerDetector, compositeLayout, type LayoutName, type RenditionSpec, type PlacedTile, type Rect, type RoomOptions, type SourceKind } from '@app/core';
 import type { InputVideoCodec } from '../ffmpeg/ffmpeg-args';
 import type { Logger } from '../logger';
 import { AudioMixer } from './audio-mixer';
 import { type Label, label, LabelRenderer } from './label-renderer';
 import { Ticker } from './ticker';
-import { VideoEncoder } from './video-encoder';
+import { RenditionEncoders } from './rendition-encoders';
 import { type EncodedFrame, VideoInput } from './video-input';
 import { rgbToYuv, YuvCanvas } from './yuv-canvas';
 
@@ -14,12 +14,18 @@ export const PLACEHOLDER_RGB: [number, number, number] = [64, 64, 72];
 const LABEL_RGB: [number, number, number] = [16, 16, 20];
 /** A tile whose publisher sent no video for this long (camera off, muted) shows the placeholder, not a frozen frame. */
 export const STALE_VIDEO_MS = 1500;
+/**
+ * Longest time between two keyframes of a rendition nobody asks keyframes of. Subscribers get one on request (joining,
+ * switching, PLI), so the GOP can be long; outputs that cut segments shorten it on high (see setKeyframeInterval).
+ */
+export const KEYFRAME_INTERVAL_MS = 4000;
 
 const floorEven = (v: number): number => Math.max(0, Math.floor(v / 2) * 2);
 const even = (v: number): number => Math.max(2, floorEven(v));
 
 export interface RoomMixerEvents {
-  videoRtp: [packet: Buffer, keyframeStart: boolean];
+  /** An RTP packet of one rendition's encoded mix. */
+  videoRtp: [rendition: string, packet: Buffer, keyframeStart: boolean];
   /** One 20 ms audio step: encoded Opus per variant. */
   audio: [payloads: Map<string, Buffer>];
   layout: [tiles: MixerTile[]];
@@ -71,15 +77,16 @@ export interface LayoutState {
 }
 
 /**
- * The mixer of one room: per-publisher decoders feeding a canvas composed on a fixed clock, one encoder that never
- * restarts for joins, leaves or layout changes, and the audio mix with mix-minus variants and active speaker detection.
+ * The mixer of one room: per-publisher decoders feeding a canvas composed on a fixed clock, encoded once per rendition
+ * of the ladder (high always; lower rungs while someone uses them) by encoders that never restart for joins, leaves or
+ * layout changes, and the audio mix with mix-minus variants and active speaker detection.
  * Output is fanned out by packet.
  */
 export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private readonly sources = new Map<string, MixerSource & { input?: VideoInput }>(); // insertion order = join order
   private tiles: ComposedTile[] = [];
   private readonly canvas: YuvCanvas;
-  private readonly encoder: VideoEncoder;
+  readonly renditions: RenditionEncoders;
   readonly audio: AudioMixer;
   private readonly speakers = new ActiveSpeakerDetector();
   /** Reused every 20 ms audio tick. */
@@ -95,6 +102,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   constructor(
     private readonly options: RoomOptions,
+    ladder: readonly RenditionSpec[],
     private readonly ffmpegPath: string,
     private readonly logger?: Logger,
   ) {
@@ -102,21 +110,19 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.state = { layout: options.layout, pinnedIdentity: options.pinnedIdentity, displayNames: options.displayNames };
     this.canvas = new YuvCanvas(options.width, options.height);
     this.canvas.fill({ x: 0, y: 0, w: options.width, h: options.height }, this.bg);
-    this.encoder = new VideoEncoder(
+    this.renditions = new RenditionEncoders(
       {
+        ladder,
         codec: options.videoCodec,
-        width: options.width,
-        height: options.height,
-        fps: options.fps,
-        bitrateKbps: options.videoBitrateKbps,
-        // ffmpeg cannot force a keyframe when a subscriber joins or sends a PLI, so the mix has one every 0.5 s:
-        // a new subscriber waits at most that long (plus ICE and DTLS) for its first picture.
-        gop: Math.max(1, Math.round(options.fps / 2)),
+        canvasWidth: options.width,
+        canvasHeight: options.height,
+        clockFps: options.fps,
         ffmpegPath,
+        keyframeIntervalMs: KEYFRAME_INTERVAL_MS,
       },
       logger,
     );
-    this.encoder.on('rtp', (p, k) => this.emit('videoRtp', p, k));
+    this.renditions.on('rtp', (r, p, k) => this.emit('videoRtp', r, p, k));
     this.audio = new AudioMixer(options.audioBitrateKbps);
     this.labels = new LabelRenderer(ffmpegPath, logger);
     this.videoClock = new Ticker(1000 / options.fps, () => this.composeFrame());
@@ -124,7 +130,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   async start(): Promise<void> {
-    await this.encoder.start();
+    await this.renditions.start();
     this.videoClock.begin();
     this.audioClock.begin();
   }
@@ -235,8 +241,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       else this.canvas.fill(rect, this.placeholder);
       this.drawLabel(frame || previous ? tile.bar : tile.centred);
     }
-    this.framesComposed++;
-    this.encoder.writeFrame(this.canvas.data);
+    this.renditions.writeFrame(this.canvas.data, this.framesComposed++);
   }
 
   private drawLabel(p: PlacedLabel | undefined): void {
@@ -264,10 +269,12 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /** PIDs of the mixer's ffmpeg children (for supervision tests and diagnostics). */
-  pids(): { encoder?: number; decoders: Record<string, number | undefined> } {
+  pids(): { encoder?: number; encoders: Record<string, number | undefined>; decoders: Record<string, number | undefined> } {
     const decoders: Record<string, number | undefined> = {};
     for (const [id, { input }] of this.sources) if (input) decoders[id] = input.pid;
-    return { encoder: this.encoder.pid, decoders };
+    const encoders: Record<string, number | undefined> = {};
+    for (const r of this.renditions.ladder) if (this.renditions.isRunning(r.name)) encoders[r.name] = this.renditions.encoder(r.name)?.pid;
+    return { encoder: encoders[this.renditions.high], encoders, decoders };
   }
 
   layout(): MixerTile[] {
@@ -277,16 +284,17 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   stats(): Record<string, number> {
     let decoderRestarts = 0;
     for (const { input } of this.sources.values()) decoderRestarts += input?.restarts ?? 0;
+    const high = this.renditions.encoder(this.renditions.high);
     return {
       framesComposed: this.framesComposed,
-      framesEncoded: this.encoder.framesIn,
-      framesDropped: this.encoder.framesDropped + this.videoClock.skipped,
-      framesDroppedByEncoder: this.encoder.framesDropped,
+      framesEncoded: high?.framesIn ?? 0,
+      framesDropped: (high?.framesDropped ?? 0) + this.videoClock.skipped,
+      framesDroppedByEncoder: high?.framesDropped ?? 0,
       ticksSkipped: this.videoClock.skipped,
-      encoderRestarts: this.encoder.restarts,
+      encoderRestarts: high?.restarts ?? 0,
       decoderRestarts,
-      rtpPacketsOut: this.encoder.packetsOut,
-      rtpBytesOut: this.encoder.bytesOut,
+      rtpPacketsOut: high?.packetsOut ?? 0,
+      rtpBytesOut: high?.bytesOut ?? 0,
       audioFramesMixed: this.audio.framesMixed,
     };
   }
@@ -298,7 +306,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audioClock.stop();
     for (const { input } of this.sources.values()) input?.close();
     this.sources.clear();
-    this.encoder.close();
+    this.renditions.close();
     this.audio.close();
     this.labels.close();
     this.removeAllListeners();

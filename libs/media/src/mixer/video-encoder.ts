@@ -1,35 +1,72 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { encoderArgs, type EncoderArgsOptions } from '../ffmpeg/ffmpeg-args';
+import { encoderArgs, KEYFRAME_PTS_MARK, type OutputVideoCodec } from '../ffmpeg/ffmpeg-args';
 import { SupervisedProcess } from '../ffmpeg/supervised-process';
 import type { Logger } from '../logger';
+import { ivfFileHeader } from '../rtp/ivf';
 import { isRtp, RtpContinuity, startsKeyframe } from '../rtp/rtp-bytes';
+import { KeyframeGate } from './keyframe-gate';
 
-export type VideoEncoderOptions = Omit<EncoderArgsOptions, 'rtpPort' | 'payloadType' | 'ssrc'> & { ffmpegPath: string };
+export interface VideoEncoderOptions {
+  /** The rendition this encoder makes ('high', 'medium', …). */
+  name: string;
+  codec: OutputVideoCodec;
+  /** The canvas frames written to it. */
+  inputWidth: number;
+  inputHeight: number;
+  /** The rendition's own size, frame rate (≤ the canvas clock's `clockFps`) and bitrate. */
+  width: number;
+  height: number;
+  fps: number;
+  clockFps: number;
+  bitrateKbps: number;
+  /** Longest time between two keyframes when nobody asks for one. */
+  keyframeIntervalMs: number;
+  ffmpegPath: string;
+}
+
+const IVF_FRAME_HEADER = 12;
 
 /**
- * The room's single video encoder: canvas frames in (stdin), RTP out (loopback UDP), rewritten so that the stream stays
- * continuous across encoder restarts. Never restarted for joins, leaves or layout changes.
+ * One rendition's video encoder: canvas frames in (stdin, IVF with our timestamps), RTP out (loopback UDP), rewritten
+ * so that the stream stays continuous across encoder restarts. Never restarted for joins, leaves or layout changes.
+ * Keyframes come on request (`requestKeyframe`, rate-limited by a KeyframeGate) on the very next frame: the frame's
+ * timestamp carries the mark that ffmpeg's -force_key_frames expression turns into an IDR.
  */
-export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeStart: boolean] }> {
+export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeStart: boolean]; keyframe: [latencyMs: number | undefined] }> {
   private socket?: Socket;
   private proc?: SupervisedProcess;
   private readonly continuity: RtpContinuity;
   private readonly frameSize: number;
   private readonly pool: Buffer[] = [];
+  /** Even 90 kHz ticks per canvas frame (the odd tick is the keyframe mark). */
+  private readonly ticksPerFrame: number;
+  private baseIndex?: number;
+  private lastTakenSlot = -1;
+  /** When the forced keyframe now being encoded was asked for (to measure request → first packet). */
+  private forcedRequestedAt?: number;
+  private inKeyframe = false;
+  readonly keyframes: KeyframeGate;
   framesIn = 0;
   framesDropped = 0;
   packetsOut = 0;
   bytesOut = 0;
+  keyframesOut = 0;
 
   constructor(
-    private readonly o: VideoEncoderOptions,
+    readonly o: VideoEncoderOptions,
     private readonly logger?: Logger,
   ) {
     super();
     this.continuity = new RtpContinuity(90000, (Math.random() * 0xffffffff) >>> 0);
-    this.frameSize = o.width * o.height * 1.5;
+    this.frameSize = o.inputWidth * o.inputHeight * 1.5;
+    this.ticksPerFrame = 2 * Math.round(45000 / o.clockFps);
+    this.keyframes = new KeyframeGate(500, o.keyframeIntervalMs);
+  }
+
+  get name(): string {
+    return this.o.name;
   }
 
   get restarts(): number {
@@ -47,43 +84,73 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
       socket.once('error', reject);
       socket.bind(0, '127.0.0.1', () => resolve());
     });
-    socket.on('error', (e) => this.logger?.warn(`[encoder] socket error: ${e.message}`));
+    socket.on('error', (e) => this.logger?.warn(`[encoder ${this.o.name}] socket error: ${e.message}`));
     const port = socket.address().port;
     const pt = this.o.codec === 'h264' ? 102 : 96;
-    socket.on('message', (msg) => {
-      if (!isRtp(msg)) return;
-      const key = startsKeyframe(msg, this.o.codec);
-      this.continuity.rewrite(msg, performance.now());
-      this.packetsOut++;
-      this.bytesOut += msg.length;
-      this.emit('rtp', msg, key);
-    });
+    socket.on('message', (msg) => this.onRtp(msg));
     this.proc = new SupervisedProcess({
-      name: 'encoder',
+      name: `encoder ${this.o.name}`,
       command: this.o.ffmpegPath,
       // A fresh SSRC per run lets the continuity rewriter see the restart.
-      args: () =>
-        encoderArgs({ ...this.o, rtpPort: port, payloadType: pt, ssrc: (Math.random() * 0x7fffffff) >>> 0 }),
+      args: () => encoderArgs({ ...this.o, gop: Math.max(1, Math.round((this.o.fps * this.o.keyframeIntervalMs) / 1000) * 2), rtpPort: port, payloadType: pt, ssrc: (Math.random() * 0x7fffffff) >>> 0 }),
       logger: this.logger,
       minBackoffMs: 100,
       maxBackoffMs: 5000,
     });
-    this.proc.on('spawn', () => this.continuity.markDiscontinuity());
+    this.proc.on('spawn', (child) => {
+      this.continuity.markDiscontinuity();
+      this.baseIndex = undefined; // timestamps of the new process start at 0
+      this.keyframes.encoderRestarted(performance.now());
+      child.stdin.write(ivfFileHeader(this.o.inputWidth, this.o.inputHeight, 90000, 'I420'));
+    });
     this.proc.start();
   }
 
-  /** Queue one canvas frame; dropped (and counted) if the encoder is more than two frames behind. */
-  writeFrame(frame: Buffer): void {
+  private onRtp(msg: Buffer): void {
+    if (!isRtp(msg)) return;
+    const key = startsKeyframe(msg, this.o.codec);
+    if (key && !this.inKeyframe) {
+      this.keyframesOut++;
+      this.emit('keyframe', this.forcedRequestedAt === undefined ? undefined : performance.now() - this.forcedRequestedAt);
+      this.forcedRequestedAt = undefined;
+    }
+    this.inKeyframe = key;
+    this.continuity.rewrite(msg, performance.now());
+    this.packetsOut++;
+    this.bytesOut += msg.length;
+    this.emit('rtp', msg, key);
+  }
+
+  /** A keyframe as soon as the rate limit allows (coalesced with other requests). */
+  requestKeyframe(): void {
+    this.keyframes.request(performance.now());
+  }
+
+  /**
+   * Offers canvas frame number `index` of the room's clock. A rendition at a lower frame rate takes only some of them;
+   * a frame is dropped (and counted) if the encoder is more than two frames behind.
+   */
+  writeFrame(frame: Buffer, index: number): void {
+    const slot = Math.floor((index * this.o.fps) / this.o.clockFps);
+    if (slot === this.lastTakenSlot) return;
+    this.lastTakenSlot = slot;
     const stdin = this.proc?.stdin;
     if (!stdin || !this.proc?.running || stdin.writableLength > 2 * this.frameSize) {
       this.framesDropped++;
       return;
     }
+    this.baseIndex ??= index;
+    const now = performance.now();
+    const waited = this.keyframes.waitingMs(now);
+    const force = this.keyframes.shouldForce(now);
+    if (force && waited !== undefined) this.forcedRequestedAt = now - waited;
     this.framesIn++;
     // Copy: the canvas is redrawn in place on the next tick while this write may still be queued. The copies come
     // from a small pool (at most ~3 frames are in flight, see above) and go back to it once written.
-    const copy = this.pool.pop() ?? Buffer.allocUnsafe(this.frameSize);
-    frame.copy(copy);
+    const copy = this.pool.pop() ?? Buffer.allocUnsafe(IVF_FRAME_HEADER + this.frameSize);
+    copy.writeUInt32LE(this.frameSize, 0);
+    copy.writeBigUInt64LE(BigInt((index - this.baseIndex) * this.ticksPerFrame + (force ? KEYFRAME_PTS_MARK : 0)), 4);
+    frame.copy(copy, IVF_FRAME_HEADER);
     stdin.write(copy, () => {
       if (this.pool.length < 4) this.pool.push(copy);
     });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ConflictError, NotFoundError, type RoomEventBody, type RoomOptions, type RoomUpdate, type SourceKind, type TileView, type TokenGrants, ValidationError } from '@app/core';
+import { ConflictError, ladderOf, NotFoundError, type RenditionSpec, type RoomEventBody, type RoomOptions, type RoomUpdate, type SourceKind, type TileView, type TokenGrants, ValidationError } from '@app/core';
 import type { Logger } from '../logger';
 import { MIX_ALL } from '../mixer/audio-mixer';
+import type { RenditionStats } from '../mixer/rendition-encoders';
 import { type MixerTile, RoomMixer } from '../mixer/room-mixer';
-import { answerOffer, codecs, createPeer, type RtcNetworkOptions } from '../webrtc/peer-factory';
+import { answerOffer, answersTransportCc, codecs, createPeer, type RtcNetworkOptions, subscriberExtensions } from '../webrtc/peer-factory';
 import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
 import { MixTap } from './mix-tap';
@@ -18,6 +19,19 @@ export interface RoomContext {
   logger?: Logger;
 }
 
+type SubscriberStatsView = {
+  videoPacketsOut: number;
+  audioPacketsOut: number;
+  paddingPacketsOut: number;
+  bytesOut: number;
+  pliReceived: number;
+  nacksReceived: number;
+  retransmissions: number;
+  retransmissionsSkipped: number;
+  switchesUp: number;
+  switchesDown: number;
+};
+
 type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
 
 export interface ParticipantView {
@@ -26,7 +40,15 @@ export interface ParticipantView {
   publisher?: PublisherView;
   /** A second video (and audio) from the same participant: a screen share. */
   screen?: PublisherView;
-  subscriber?: { id: string; since: string; stats: { videoPacketsOut: number; audioPacketsOut: number; bytesOut: number; pliReceived: number } };
+  subscriber?: {
+    id: string;
+    since: string;
+    /** The rendition it receives (null: video paused, audio only), the one it is switching to, and its downlink estimate. */
+    rendition: string | null;
+    targetRendition: string | null;
+    estimateKbps?: number;
+    stats: SubscriberStatsView;
+  };
 }
 
 export interface RoomEvents {
@@ -51,6 +73,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private idleTimer?: NodeJS.Timeout;
   private closed = false;
   private opts: RoomOptions;
+  private ladderCache?: readonly RenditionSpec[];
   /** Identities present (publishing, or subscribing visibly), with how many sessions each has. */
   private readonly present = new Map<string, number>();
 
@@ -65,6 +88,11 @@ export class Room extends EventEmitter<RoomEvents> {
 
   get options(): RoomOptions {
     return this.opts;
+  }
+
+  /** The renditions of the mix, high first (fixed when the room is created). */
+  get ladder(): readonly RenditionSpec[] {
+    return (this.ladderCache ??= ladderOf(this.opts));
   }
 
   /** The active speaker's identity, when the mixer has found one. */
@@ -124,10 +152,11 @@ export class Room extends EventEmitter<RoomEvents> {
         warn: (m: string) => logger.warn(`[room ${this.name}] ${m}`),
         debug: (m: string) => logger.debug?.(`[room ${this.name}] ${m}`),
       };
-      const mixer = new RoomMixer(this.options, this.ctx.ffmpegPath, prefixed || undefined);
-      mixer.on('videoRtp', (p, k) => {
-        for (const s of this.subscribers.values()) s.sendVideo(p, k);
-        for (const t of this.taps) t.pushVideo(p);
+      const mixer = new RoomMixer(this.options, this.ladder, this.ctx.ffmpegPath, prefixed || undefined);
+      const high = this.ladder[0].name;
+      mixer.on('videoRtp', (r, p, k) => {
+        for (const s of this.subscribers.values()) s.sendVideo(r, p, k);
+        if (r === high) for (const t of this.taps) t.pushVideo(p);
       });
       mixer.on('layout', (tiles) => {
         const st = mixer.layoutState;
@@ -242,24 +271,40 @@ export class Room extends EventEmitter<RoomEvents> {
     const plan = planSubscribe(parseOffer(offer), this.options.videoCodec);
     await this.ensureMixer();
     const id = randomUUID();
-    const pc = createPeer(this.ctx.network, [codecs[this.options.videoCodec]()], [codecs.opus()]);
+    const pc = createPeer(this.ctx.network, [codecs[this.options.videoCodec](true)], [codecs.opus()], subscriberExtensions());
     const video = plan.video ? pc.addTransceiver('video', { direction: 'sendonly' }).sender : undefined;
     const audio = plan.audio ? pc.addTransceiver('audio', { direction: 'sendonly' }).sender : undefined;
-    const sub = new Subscriber(id, grants.identity, pc, video, audio, this.ctx.logger, grants.hidden === true);
     const roomCodec = this.options.videoCodec;
     const accepted = restrictOfferCodecs(offer, (kind, c) => (kind === 'audio' ? codecMatches(c, 'opus') : codecMatches(c, roomCodec)));
     let answer: string;
     try {
       answer = await answerOffer(pc, accepted);
     } catch (e) {
-      sub.close('error');
+      pc.close().catch(() => undefined);
       this.scheduleIdle();
       throw new ValidationError(`could not answer the offer: ${(e as Error).message}`, 'invalid_sdp');
     }
-    if (this.closed) {
-      sub.close('room_closed');
+    if (this.closed || !this.mixer) {
+      pc.close().catch(() => undefined);
       throw new NotFoundError(`room "${this.name}" was deleted`);
     }
+    const mixer = this.mixer;
+    const sub = new Subscriber({
+      id,
+      identity: grants.identity,
+      pc,
+      videoSender: video,
+      audioSender: audio,
+      logger: this.ctx.logger,
+      hidden: grants.hidden === true,
+      ladder: this.ladder,
+      renditions: mixer.renditions,
+      audioKbps: this.options.audioBitrateKbps,
+      twcc: answersTransportCc(answer),
+    });
+    sub.on('qualityChanged', (q) =>
+      this.emitEvent({ type: 'subscriberQualityChanged', participant: { identity: grants.identity }, subscriberId: id, rendition: q.rendition, previous: q.previous, estimateKbps: q.estimateKbps, reason: q.reason }),
+    );
     if (!sub.hidden) this.arrive(grants.identity, grants.displayName);
     if (!grants.hidden) this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
     this.subscribers.set(id, sub);
@@ -334,8 +379,15 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     for (const s of this.subscribers.values()) {
       if (s.hidden) continue;
-      const stats = { videoPacketsOut: s.videoPacketsOut, audioPacketsOut: s.audioPacketsOut, bytesOut: s.bytesOut, pliReceived: s.pliReceived };
-      get(s.identity).subscriber = { id: s.id, since: s.createdAt.toISOString(), stats };
+      const q = s.quality;
+      get(s.identity).subscriber = {
+        id: s.id,
+        since: s.createdAt.toISOString(),
+        rendition: q.rendition,
+        targetRendition: q.target,
+        ...(q.estimateKbps !== undefined ? { estimateKbps: q.estimateKbps } : {}),
+        stats: s.stats(),
+      };
     }
     return [...byIdentity.values()];
   }
@@ -354,7 +406,7 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /** Mixer layout and counters, for the API, metrics and tests. */
-  mixerState(): { running: boolean; activeSpeaker?: string; tiles: Array<TileView & { id: string }>; stats?: Record<string, number> } {
+  mixerState(): { running: boolean; activeSpeaker?: string; tiles: Array<TileView & { id: string }>; stats?: Record<string, number>; renditions?: RenditionStats[] } {
     if (!this.mixer) return { running: false, tiles: [] };
     const active = this.mixer.activeSpeaker;
     return {
@@ -362,6 +414,7 @@ export class Room extends EventEmitter<RoomEvents> {
       ...(active ? { activeSpeaker: active } : {}),
       tiles: this.mixer.layout().map((t) => ({ id: t.id, ...tileView(t) })),
       stats: this.mixer.stats(),
+      renditions: this.mixer.renditions.stats(),
     };
   }
 

@@ -1,71 +1,277 @@
 import { EventEmitter } from 'node:events';
-import type { RTCPeerConnection, RTCRtpSender } from 'werift';
+import { performance } from 'node:perf_hooks';
+import type { RenditionSpec } from '@app/core';
+import { GenericNack, RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RtpHeader, RtpPacket, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
+import { DeliveryController } from '../delivery/delivery-controller';
+import { ByteBudget, RateMeter } from '../delivery/rate-meter';
+import { TwccTracker, type TwccResult } from '../delivery/twcc-tracker';
+import { VideoForwarder } from '../delivery/video-forwarder';
 import type { Logger } from '../logger';
 import { buildRtp } from '../rtp/rtp-bytes';
 import type { CloseReason } from './publisher';
 
+/** What a subscriber needs of the mixer's renditions. */
+export interface RenditionUser {
+  acquire(name: string): void;
+  release(name: string): void;
+  requestKeyframe(name: string): void;
+}
+
+export interface SubscriberOptions {
+  id: string;
+  identity: string;
+  pc: RTCPeerConnection;
+  videoSender?: RTCRtpSender;
+  audioSender?: RTCRtpSender;
+  logger?: Logger;
+  /** A recorder or livestream worker: always on high, not adapted, not listed. */
+  hidden?: boolean;
+  /** High first. */
+  ladder: readonly RenditionSpec[];
+  renditions: RenditionUser;
+  audioKbps: number;
+  /** Did the answer accept transport-wide congestion control feedback? */
+  twcc: boolean;
+}
+
+export interface QualityChange {
+  rendition: string | null;
+  previous: string | null;
+  estimateKbps: number;
+  reason: string;
+}
+
+const UPDATE_MS = 200;
+/** Bytes per packet on the wire beyond the RTP packet (IP, UDP, SRTP tag). */
+const WIRE_OVERHEAD = 38;
+
 /**
- * A WHEP subscriber: one video sender (the room's encoded composite, forwarded packet by packet from the first keyframe)
- * and one audio sender (its mix variant, packetized with this subscriber's own continuous sequence and timestamps).
+ * A WHEP subscriber: one video sender, fed with the rendition of the room's mix that fits its link, and one audio sender
+ * (its mix variant, with this subscriber's own continuous sequence and timestamps). Its DeliveryController picks the
+ * rendition from transport-wide feedback, receiver reports, NACKs and REMB; its VideoForwarder switches at keyframes under
+ * one SSRC. NACKs are answered from our own history, within what the estimate leaves room for.
  */
-export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason] }> {
+export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qualityChanged: [change: QualityChange] }> {
   readonly createdAt = new Date();
-  private waitingForKeyframe = true;
+  readonly id: string;
+  readonly identity: string;
+  readonly pc: RTCPeerConnection;
+  readonly hidden: boolean;
+  private readonly videoSender?: RTCRtpSender;
+  private readonly audioSender?: RTCRtpSender;
+  private readonly logger?: Logger;
   private audioSeq = Math.floor(Math.random() * 0x8000);
   private audioTs = Math.floor(Math.random() * 0x7fffffff);
   private closed = false;
   private lastRtcpAt = 0;
-  private readonly watchdog: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly controller?: DeliveryController;
+  private readonly forwarder: VideoForwarder;
+  private readonly twcc = new TwccTracker();
+  private readonly sent = new RateMeter();
+  private readonly mediaSent = new RateMeter();
+  private readonly packetsSent = new RateMeter();
+  private readonly nacked = new RateMeter();
+  private readonly rtxBudget = new ByteBudget();
+  /** Renditions this subscriber holds (its current one, and the one it is switching to). */
+  private readonly held = new Set<string>();
+  private rrLoss?: number;
+  private probeKbps?: number;
+  private keyframeAskedAt = 0;
   static SILENCE_TIMEOUT_MS = 15_000;
   variant = 'all';
   videoPacketsOut = 0;
   audioPacketsOut = 0;
+  paddingPacketsOut = 0;
   bytesOut = 0;
   pliReceived = 0;
+  nacksReceived = 0;
+  retransmissions = 0;
+  retransmissionsSkipped = 0;
+  switchesUp = 0;
+  switchesDown = 0;
 
-  constructor(
-    readonly id: string,
-    readonly identity: string,
-    readonly pc: RTCPeerConnection,
-    readonly videoSender: RTCRtpSender | undefined,
-    readonly audioSender: RTCRtpSender | undefined,
-    private readonly logger?: Logger,
-    readonly hidden = false,
-  ) {
+  constructor(private readonly o: SubscriberOptions) {
     super();
-    pc.connectionStateChange.subscribe((s) => {
+    this.id = o.id;
+    this.identity = o.identity;
+    this.pc = o.pc;
+    this.hidden = o.hidden === true;
+    this.videoSender = o.videoSender;
+    this.audioSender = o.audioSender;
+    this.logger = o.logger;
+    const high = o.ladder[0].name;
+    if (o.videoSender && !this.hidden) {
+      this.controller = new DeliveryController({ ladder: o.ladder, audioKbps: o.audioSender ? o.audioKbps : 0, twcc: o.twcc });
+    }
+    const initial = o.videoSender ? (this.controller ? this.controller.rendition : high) : null;
+    this.forwarder = new VideoForwarder(initial);
+    if (initial) this.hold(initial);
+    this.pc.connectionStateChange.subscribe((s) => {
       if (s === 'failed' || s === 'closed') this.close('connection_lost');
-      if (s === 'connected') this.lastRtcpAt = Date.now();
-    });
-    // werift has no ICE consent checks: a subscriber that vanished is noticed by its silence (no RTCP receiver reports).
-    for (const sender of [videoSender, audioSender]) sender?.onRtcp.subscribe(() => (this.lastRtcpAt = Date.now()));
-    this.watchdog = setInterval(() => {
-      if (this.lastRtcpAt && Date.now() - this.lastRtcpAt > Subscriber.SILENCE_TIMEOUT_MS) {
-        this.logger?.warn(`subscriber ${this.id} (${this.identity}) sent no RTCP for ${Date.now() - this.lastRtcpAt} ms; removing`);
-        this.close('connection_lost');
+      if (s === 'connected') {
+        this.lastRtcpAt = Date.now();
+        this.askKeyframe();
       }
-    }, 2000);
-    videoSender?.onPictureLossIndication.subscribe(() => {
-      // ffmpeg cannot force a keyframe on demand; the mix has a 1 s keyframe interval. Counted for metrics.
-      this.pliReceived++;
     });
+    for (const sender of [o.videoSender, o.audioSender]) sender?.onRtcp.subscribe((p) => this.onRtcp(p));
+    if (o.videoSender) {
+      disableWeriftRetransmissions(o.videoSender);
+      o.videoSender.onGenericNack.subscribe((nack) => this.onNack(nack.lost));
+      o.videoSender.onPictureLossIndication.subscribe(() => {
+        this.pliReceived++;
+        this.askKeyframe(true);
+      });
+    }
+    // werift has no ICE consent checks: a subscriber that vanished is noticed by its silence (no RTCP receiver reports).
+    this.timers.push(
+      setInterval(() => {
+        if (this.lastRtcpAt && Date.now() - this.lastRtcpAt > Subscriber.SILENCE_TIMEOUT_MS) {
+          this.logger?.warn(`subscriber ${this.id} (${this.identity}) sent no RTCP for ${Date.now() - this.lastRtcpAt} ms; removing`);
+          this.close('connection_lost');
+        }
+      }, 2000),
+    );
+    if (this.controller) this.timers.push(setInterval(() => this.update(), UPDATE_MS));
   }
 
   get connected(): boolean {
     return this.pc.connectionState === 'connected';
   }
 
-  sendVideo(packet: Buffer, keyframeStart: boolean): void {
-    if (!this.videoSender || !this.connected) return;
-    if (this.waitingForKeyframe) {
-      if (!keyframeStart) return;
-      this.waitingForKeyframe = false;
-      this.logger?.debug?.(`subscriber ${this.id}: first keyframe sent`);
+  /** The rendition it receives (null: video paused or none yet), what it wants, and its estimate. */
+  get quality(): { rendition: string | null; target: string | null; estimateKbps?: number; probing: boolean } {
+    return {
+      rendition: this.forwarder.current ?? null,
+      target: this.forwarder.target,
+      ...(this.controller ? { estimateKbps: this.controller.estimateKbps } : {}),
+      probing: this.probeKbps !== undefined,
+    };
+  }
+
+  stats(): {
+    videoPacketsOut: number;
+    audioPacketsOut: number;
+    paddingPacketsOut: number;
+    bytesOut: number;
+    pliReceived: number;
+    nacksReceived: number;
+    retransmissions: number;
+    retransmissionsSkipped: number;
+    switchesUp: number;
+    switchesDown: number;
+  } {
+    const { videoPacketsOut, audioPacketsOut, paddingPacketsOut, bytesOut, pliReceived, nacksReceived, retransmissions, retransmissionsSkipped, switchesUp, switchesDown } = this;
+    return { videoPacketsOut, audioPacketsOut, paddingPacketsOut, bytesOut, pliReceived, nacksReceived, retransmissions, retransmissionsSkipped, switchesUp, switchesDown };
+  }
+
+  private hold(r: string): void {
+    if (this.held.has(r)) return;
+    this.held.add(r);
+    this.o.renditions.acquire(r);
+  }
+
+  private releaseAllBut(keep: ReadonlyArray<string | undefined | null>): void {
+    for (const r of [...this.held]) {
+      if (keep.includes(r)) continue;
+      this.held.delete(r);
+      this.o.renditions.release(r);
     }
+  }
+
+  /** A keyframe of what it is about to receive (rate-limited per rendition by the encoder). */
+  private askKeyframe(force = false): void {
+    const r = this.forwarder.switching ? this.forwarder.target : (this.forwarder.current ?? this.forwarder.target);
+    if (!r) return;
+    const now = performance.now();
+    if (!force && now - this.keyframeAskedAt < 300) return;
+    this.keyframeAskedAt = now;
+    this.o.renditions.requestKeyframe(r);
+  }
+
+  private update(): void {
+    if (!this.controller || this.closed || !this.connected) return;
+    const now = performance.now();
+    const packets = this.packetsSent.kbps(now);
+    const rrLoss = this.rrLoss;
+    this.rrLoss = undefined;
+    const remb = this.videoSender ? Number(this.videoSender.receiverEstimatedMaxBitrate) / 1000 : 0;
+    const d = this.controller.update({
+      nowMs: now,
+      sentKbps: this.sent.kbps(now),
+      twcc: this.o.twcc ? this.twcc.window(now) : undefined,
+      rrLoss,
+      nackRate: packets > 0 ? Math.min(1, this.nacked.kbps(now) / packets) : 0,
+      rembKbps: remb > 0 ? remb : undefined,
+    });
+    this.probeKbps = d.probeKbps;
+    // retransmissions may use what the estimate leaves beyond the media, and at least a tenth of it
+    this.rtxBudget.kbps = Math.max(d.estimateKbps * 0.1, d.estimateKbps - this.mediaSent.kbps(now));
+    if (d.rendition !== this.forwarder.target) this.retarget(d.rendition, d.estimateKbps, d.reason ?? 'estimate changed');
+    else if (this.forwarder.switching) this.askKeyframe();
+    if (this.probeKbps !== undefined) this.pad(now);
+  }
+
+  private retarget(r: string | null, estimateKbps: number, reason: string): void {
+    const previous = this.forwarder.current ?? null;
+    const rank = (x: string | null) => (x === null ? Infinity : this.o.ladder.findIndex((s) => s.name === x));
+    if (rank(r) < rank(this.forwarder.target)) this.switchesUp++;
+    else this.switchesDown++;
+    this.forwarder.setTarget(r);
+    if (r) {
+      this.hold(r);
+      this.askKeyframe(true);
+    }
+    this.releaseAllBut([this.forwarder.current, r]);
+    this.logger?.log(`subscriber ${this.identity} (${this.id}): ${previous ?? 'paused'} -> ${r ?? 'paused (audio only)'}: ${reason}; estimate ${estimateKbps} kbps`);
+    this.emit('qualityChanged', { rendition: r, previous, estimateKbps, reason });
+  }
+
+  /** Fills the gap between what is sent and the probe's rate with padding-only packets on the video stream. */
+  private pad(now: number): void {
+    const sender = this.videoSender;
+    if (!sender || this.probeKbps === undefined || this.forwarder.current === undefined) return;
+    let missing = ((this.probeKbps - this.sent.kbps(now)) * UPDATE_MS) / 8; // bytes for the next interval
+    // spread over the interval: a few packets now, the rest with the media (see sendVideo)
+    while (missing > 0) {
+      const { seq, ts } = this.forwarder.nextPadding();
+      const header = new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: ts, padding: true, paddingSize: 255, marker: false });
+      this.send(sender, new RtpPacket(header, Buffer.alloc(0)), 12 + 255);
+      this.paddingPacketsOut++;
+      missing -= 255 + 12 + WIRE_OVERHEAD;
+      if (this.paddingPacketsOut % 4 === 0 && missing > 0 && missing < 4 * 255) break;
+    }
+  }
+
+  /** Sends through werift (which adds the negotiated header extensions) and notes the transport-wide number it used. */
+  private send(sender: RTCRtpSender, pkt: RtpPacket, size: number): void {
+    const transport = sender.dtlsTransport;
+    const before = transport?.transportSequenceNumber;
+    sender.sendRtp(pkt).catch(() => undefined);
+    const now = performance.now();
+    const wire = size + WIRE_OVERHEAD;
+    if (transport && transport.transportSequenceNumber !== before) this.twcc.sent(transport.transportSequenceNumber, wire, now);
+    this.sent.add(wire, now);
+    this.packetsSent.add(1, now);
+    this.bytesOut += size;
+  }
+
+  sendVideo(rendition: string, packet: Buffer, keyframeStart: boolean): void {
+    if (!this.videoSender || !this.connected) return;
+    const before = this.forwarder.current;
+    const now = performance.now();
+    const f = this.forwarder.forward(rendition, packet, keyframeStart, now);
+    if (!f) return;
+    if (before !== this.forwarder.current) {
+      this.releaseAllBut([this.forwarder.current]);
+      if (before) this.logger?.debug?.(`subscriber ${this.id}: switched ${before} -> ${this.forwarder.current} at a keyframe`);
+    }
+    const pkt = RtpPacket.deSerialize(f.buf);
+    pkt.header.sequenceNumber = f.seq;
+    pkt.header.timestamp = f.ts;
     this.videoPacketsOut++;
-    this.bytesOut += packet.length;
-    // sendRtp parses a Buffer into a fresh packet object, so the shared buffer is never mutated.
-    this.videoSender.sendRtp(packet).catch(() => undefined);
+    this.mediaSent.add(f.buf.length + WIRE_OVERHEAD, now);
+    this.send(this.videoSender, pkt, f.buf.length);
   }
 
   sendAudio(opus: Buffer): void {
@@ -74,16 +280,78 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason] }> 
     if (!this.audioSender || !this.connected) return;
     const packet = buildRtp({ payloadType: 111, seq: this.audioSeq, timestamp: this.audioTs, ssrc: this.audioSender.ssrc, payload: opus });
     this.audioPacketsOut++;
-    this.bytesOut += packet.length;
-    this.audioSender.sendRtp(packet).catch(() => undefined);
+    this.mediaSent.add(packet.length + WIRE_OVERHEAD, performance.now());
+    this.send(this.audioSender, RtpPacket.deSerialize(packet), packet.length);
+  }
+
+  private onRtcp(p: RtcpPacket): void {
+    this.lastRtcpAt = Date.now();
+    const now = performance.now();
+    if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof TransportWideCC) {
+      this.twcc.feedback(twccResults(p.feedback), now);
+    } else if ((p instanceof RtcpRrPacket || p instanceof RtcpSrPacket) && this.videoSender) {
+      const report = p.reports.find((r) => r.ssrc === this.videoSender!.ssrc);
+      if (report) this.rrLoss = Math.max(this.rrLoss ?? 0, report.fractionLost / 256);
+    } else if (p instanceof RtcpPayloadSpecificFeedback && (p.feedback as { count?: number } | undefined)?.count === 4) {
+      this.askKeyframe(true); // FIR
+    }
+  }
+
+  private onNack(lost: number[]): void {
+    const sender = this.videoSender;
+    const transport = sender?.dtlsTransport;
+    if (!sender || !transport || !this.connected) return;
+    const now = performance.now();
+    this.nacksReceived += lost.length;
+    this.nacked.add(lost.length, now);
+    for (const seq of lost) {
+      const f = this.forwarder.lookup(seq);
+      if (!f || !this.rtxBudget.take(f.buf.length + WIRE_OVERHEAD, now)) {
+        this.retransmissionsSkipped++;
+        continue;
+      }
+      let pkt = RtpPacket.deSerialize(f.buf);
+      pkt.header.sequenceNumber = f.seq;
+      pkt.header.timestamp = f.ts;
+      pkt.header.ssrc = sender.ssrc;
+      pkt.header.payloadType = sender.codec?.payloadType ?? pkt.header.payloadType;
+      const rtx = sender as unknown as { rtxPayloadType?: number; rtxSequenceNumber: number; rtxSsrc: number };
+      if (rtx.rtxPayloadType !== undefined) {
+        pkt = wrapRtx(pkt, rtx.rtxPayloadType, rtx.rtxSequenceNumber, rtx.rtxSsrc);
+        rtx.rtxSequenceNumber = (rtx.rtxSequenceNumber + 1) & 0xffff;
+      }
+      this.retransmissions++;
+      this.sent.add(f.buf.length + WIRE_OVERHEAD, now);
+      transport.sendRtp(pkt.payload, pkt.header).catch(() => undefined);
+    }
   }
 
   close(reason: CloseReason): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.watchdog);
+    for (const t of this.timers) clearInterval(t);
+    this.releaseAllBut([]);
     this.pc.close().catch(() => undefined);
     this.emit('closed', reason);
     this.removeAllListeners();
   }
+}
+
+/** Arrival times (receiver clock, ms, fractional) of a transport-wide feedback's packets. werift's own rounds each delta. */
+export function twccResults(fb: TransportWideCC): TwccResult[] {
+  let at = fb.referenceTime * 64;
+  return fb.packetResults.map((r) => {
+    if (!r.received) return { seq: r.sequenceNumber };
+    at += (r.delta ?? 0) / 1000;
+    return { seq: r.sequenceNumber, receivedAtMs: at };
+  });
+}
+
+/**
+ * werift answers NACKs itself from a 128-packet cache (under 1 s of high), unbudgeted. We answer them from our own
+ * history instead (Subscriber.onNack): keep its cache empty. Its NACK event still fires.
+ */
+function disableWeriftRetransmissions(sender: RTCRtpSender): void {
+  const empty = new Proxy([] as RtpPacket[], { set: () => true, get: (t, k) => (k === 'length' ? 0 : typeof k === 'string' && /^\d+$/.test(k) ? undefined : Reflect.get(t, k)) });
+  Object.defineProperty(sender, 'rtpCache', { get: () => empty, set: () => undefined, configurable: true });
 }
