@@ -208,18 +208,18 @@ export class TokenBucketQueue<T> {
 
   /** Move every packet whose tokens were available by `now` from the queue to the delay line, at its exact time. */
   private drain(now: number): void {
-    if (this.clock === undefined) this.clock = now;
-    if (now < this.clock) now = this.clock; // time never goes back
+    let clock = this.clock ?? now;
+    if (now < clock) now = clock; // time never goes back
     const c = this.counters;
     while (this.queueHead < this.queue.length) {
       const head = this.queue[this.queueHead];
       // The bucket never holds less than one packet's worth, so a packet bigger than the burst still passes.
       const cap = Math.max(this.burstBytes, head.bytes);
       const missing = head.bytes - this.tokens;
-      const readyAt = missing <= 0 ? this.clock : this.clock + missing / this.rateBytesPerMs;
+      const readyAt: number = missing <= 0 ? clock : clock + missing / this.rateBytesPerMs;
       if (readyAt > now) break;
-      this.tokens = Math.min(cap, this.tokens + this.gain(readyAt - this.clock)) - head.bytes;
-      this.clock = readyAt;
+      this.tokens = Math.min(cap, this.tokens + this.gain(readyAt - clock)) - head.bytes;
+      clock = readyAt;
       this.queueHead++;
       c.queuedBytes -= head.bytes;
       c.forwardedPackets++;
@@ -232,8 +232,9 @@ export class TokenBucketQueue<T> {
       this.queueHead = 0;
     }
     // While an oversized packet waits, its tokens may pile up beyond the burst.
-    const cap = this.queuedPackets > 0 ? Math.max(this.burstBytes, this.queue[this.queueHead].bytes) : this.burstBytes;
-    this.tokens = Math.min(cap, this.tokens + this.gain(now - this.clock));
+    const waiting = this.queue[this.queueHead] as Queued<T> | undefined;
+    const cap = waiting ? Math.max(this.burstBytes, waiting.bytes) : this.burstBytes;
+    this.tokens = Math.min(cap, this.tokens + this.gain(now - clock));
     this.clock = now;
   }
 
