@@ -15,7 +15,9 @@
 import * as dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { RTCPeerConnection } from 'werift';
 import { TokenBucketQueue, type TokenBucketOptions, type TokenBucketStats } from './token-bucket';
+import { httpRequest, signal, waitIceGatheringComplete } from './webrtc-peer';
 
 export { TokenBucketQueue, seededRandom, type TokenBucketOptions, type TokenBucketStats } from './token-bucket';
 
@@ -103,6 +105,41 @@ export function pickServerCandidate(sdp: string, loopback: boolean): Endpoint | 
   return best && { address: best.address, port: best.port };
 }
 
+export interface SdpTransform {
+  offer?(sdp: string): string;
+  answer?(sdp: string): string;
+}
+
+/**
+ * signal() from webrtc-peer with the offer rewritten before the POST and the answer before it is applied (the same
+ * non-trickle WHIP/WHEP exchange; without a transform it is signal() itself).
+ */
+export async function signalWithSdpTransform(
+  pc: RTCPeerConnection,
+  endpoint: string,
+  token: string,
+  transform?: SdpTransform,
+): Promise<string> {
+  if (!transform) return signal(pc, endpoint, token);
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitIceGatheringComplete(pc);
+  const local = pc.localDescription?.sdp;
+  if (!local) throw new Error('no local description after gathering');
+  const offer = transform.offer ? transform.offer(local) : local;
+  const res = await httpRequest(
+    'POST',
+    endpoint,
+    { Authorization: `Bearer ${token}`, 'Content-Type': 'application/sdp', Accept: 'application/sdp' },
+    offer,
+  );
+  if (res.status !== 201) throw new Error(`POST ${endpoint} answered ${res.status} (expected 201): ${res.body.slice(0, 500)}`);
+  const location = res.headers.location;
+  if (!location) throw new Error(`POST ${endpoint} answered 201 without a Location header`);
+  if (!res.body.startsWith('v=0')) throw new Error(`POST ${endpoint} answered 201 without an SDP body: ${res.body}`);
+  await pc.setRemoteDescription({ type: 'answer', sdp: transform.answer ? transform.answer(res.body) : res.body });
+  return new URL(location, endpoint).toString();
+}
+
 // ---- UDP adapter -------------------------------------------------------------------------------------------------
 
 export interface ShapedLinkOptions extends Partial<TokenBucketOptions> {
@@ -137,7 +174,7 @@ export interface ShapedLink {
   /** What the server sends to (the offer's candidates are rewritten to it). */
   readonly serverFacing: Endpoint;
   /** For a subscriber's `sdpTransform` option: rewrites the offer and the answer, and learns the server. */
-  readonly sdpTransform: { offer(sdp: string): string; answer(sdp: string): string };
+  readonly sdpTransform: Required<SdpTransform>;
   setServer(server: Endpoint): void;
   setRateKbps(kbps: number): void;
   setLossPercent(percent: number): void;
