@@ -6,6 +6,7 @@ import {
   pickServerCandidate,
   rewriteCandidates,
   seededRandom,
+  externalIpv4,
   startShapedLink,
 } from './shaped-link';
 
@@ -167,14 +168,38 @@ describe('SDP candidate rewriting', () => {
   });
 });
 
-describe('startShapedLink (loopback UDP)', () => {
+describe('startShapedLink (UDP)', () => {
+  const bindUdp = (address: string) =>
+    new Promise<dgram.Socket>((r) => {
+      const s = dgram.createSocket('udp4');
+      s.bind(0, address, () => r(s));
+    });
+  const closeUdp = (s: dgram.Socket) => new Promise<void>((r) => s.close(() => r()));
+
+  it('bound to 0.0.0.0 (for Chromium) announces the external IPv4 and relays over it', async () => {
+    let ip: string;
+    try {
+      ip = externalIpv4();
+    } catch {
+      return console.log('skipped: no external IPv4 interface');
+    }
+    const link = await startShapedLink({ bindAddress: '0.0.0.0' });
+    expect(link.viewerFacing.address).toBe(ip);
+    expect(link.serverFacing.address).toBe(ip);
+    const answer = 'v=0\nm=video 9 X 96\na=candidate:1 1 udp 2 127.0.0.1 4000 typ host\n';
+    expect(link.sdpTransform.answer(answer)).toContain(`a=candidate:1 1 udp 2 ${ip} ${link.viewerFacing.port} typ host`);
+    const [viewer, server] = await Promise.all([bindUdp(ip), bindUdp(ip)]);
+    link.setServer({ address: ip, port: server.address().port });
+    const atViewer = new Promise<string>((r) => viewer.once('message', (m) => r(m.toString())));
+    server.once('message', (m, rinfo) => server.send(Buffer.from(`re:${m}`), rinfo.port, rinfo.address));
+    viewer.send('ping', link.viewerFacing.port, ip);
+    expect(await atViewer).toBe('re:ping');
+    await link.close();
+    await Promise.all([viewer, server].map(closeUdp));
+  });
+
   it('relays both ways, shapes only the downlink, and closes its sockets', async () => {
-    const bind = () =>
-      new Promise<dgram.Socket>((r) => {
-        const s = dgram.createSocket('udp4');
-        s.bind(0, '127.0.0.1', () => r(s));
-      });
-    const [viewer, server] = await Promise.all([bind(), bind()]);
+    const [viewer, server] = await Promise.all([bindUdp('127.0.0.1'), bindUdp('127.0.0.1')]);
     const link = await startShapedLink({ rateKbps: 400, server: { address: '127.0.0.1', port: server.address().port } });
     const got: { server: number[]; viewer: number[] } = { server: [], viewer: [] };
     let t0 = 0;
@@ -202,6 +227,6 @@ describe('startShapedLink (loopback UDP)', () => {
     expect(s).toMatchObject({ uplinkPackets: 1, uplinkBytes: 5, viewer: { address: '127.0.0.1', port: viewer.address().port } });
     expect(s.downlink).toMatchObject({ offeredPackets: 10, forwardedPackets: 10, droppedQueuePackets: 0 });
     await link.close();
-    await Promise.all([viewer, server].map((x) => new Promise<void>((r) => x.close(() => r()))));
+    await Promise.all([viewer, server].map(closeUdp));
   });
 });
