@@ -5,9 +5,21 @@
  */
 import { performance } from 'node:perf_hooks';
 import OpusScript from 'opusscript';
-import type { MediaStreamTrack, RTCPeerConnection, RTCRtpTransceiver, RtpPacket } from 'werift';
+import {
+  useAbsSendTime,
+  useTransportWideCC,
+  useTWCC,
+  type GenericNack,
+  type MediaStreamTrack,
+  type RTCPeerConnection,
+  type RTCRtpCodecParameters,
+  type RTCRtpTransceiver,
+  type RtpPacket,
+} from 'werift';
 import { spawnFfmpeg, type TrackedChild } from './ffmpeg-children';
 import type { RgbFrame } from './media-probe';
+import { signalWithSdpTransform, type SdpTransform } from './shaped-link';
+import { ViewerQualityRecorder, type ViewerQuality } from './viewer-quality';
 import {
   FrameAssembler,
   RtpContinuity,
@@ -25,7 +37,6 @@ import {
   h264Codec,
   opusCodec,
   settleBeforeClose,
-  signal,
   vp8Codec,
   whenConnected,
   type PeerNetworkOptions,
@@ -41,6 +52,17 @@ export interface SubscriberOptions extends PeerNetworkOptions {
   audioSeconds?: number;
   /** Sequence numbers that go back by at most this many count as reordering, not as a jump (default 128). */
   reorderWindow?: number;
+  /**
+   * Rewrites the offer before the POST and the answer before it is applied, e.g. a ShapedLink's `sdpTransform` so
+   * the media goes through that link (default: none).
+   */
+  sdpTransform?: SdpTransform;
+  /**
+   * Offer congestion-control feedback like a browser: the transport-wide-cc header extension (same id 3 on audio and
+   * video, as Chrome), abs-send-time on video, and `transport-cc` rtcp-fb on every codec besides nack/pli/goog-remb,
+   * so a server may negotiate TWCC and get werift's TWCC feedback (default false: as before).
+   */
+  congestionControlFeedback?: boolean;
 }
 
 export interface DecodedFrame extends RgbFrame {
@@ -61,6 +83,9 @@ export interface SubscriberStats {
   /** Audio packets older than what was already played out (dropped), and samples of silence put in for gaps. */
   audioLatePackets: number;
   audioConcealedSamples: number;
+  /** RTCP NACK packets sent for video, and the sequence numbers they asked for (werift repeats them every 5 ms). */
+  nacksSent: number;
+  nackedPackets: number;
   /** Decoder exits/spawn errors with their stderr tail. */
   errors: string[];
 }
@@ -78,6 +103,8 @@ export interface Subscriber {
    */
   audio(seconds: number): Float32Array;
   stats(): SubscriberStats;
+  /** What the viewer experienced over the last `windowMs` (default 2000): fps, freezes, audio, kbps, NACK/PLI. */
+  quality(windowMs?: number): ViewerQuality;
   /** Negotiated video mimeType, e.g. 'video/H264' ('' before the answer). */
   videoCodec(): string;
   /** Request a keyframe now. */
@@ -107,8 +134,11 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     audioDecodeErrors: 0,
     audioLatePackets: 0,
     audioConcealedSamples: 0,
+    nacksSent: 0,
+    nackedPackets: 0,
     errors: [] as string[],
   };
+  const quality = new ViewerQualityRecorder(performance.now());
   let assembler: FrameAssembler | undefined;
   let decoder: TrackedChild | undefined;
   let decoderCodec: VideoCodecName | undefined;
@@ -120,7 +150,20 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   let isConnected = false;
   const opus = new OpusScript(SAMPLE_RATE, 1);
 
-  const pc = createPeer({ video: [h264Codec(), vp8Codec()], audio: [opusCodec()] }, opts);
+  const cc = opts.congestionControlFeedback ?? false;
+  const withTwcc = (c: RTCRtpCodecParameters): RTCRtpCodecParameters => {
+    if (cc) c.rtcpFeedback = [...c.rtcpFeedback, useTWCC()];
+    return c;
+  };
+  const pc = createPeer({ video: [h264Codec(), vp8Codec()].map(withTwcc), audio: [opusCodec()].map(withTwcc) }, opts);
+  if (cc) {
+    pc.setConfiguration({
+      headerExtensions: { audio: [useTransportWideCC()], video: [useAbsSendTime(), useTransportWideCC()] },
+    });
+    // werift numbers extensions by list position (audio first); a BUNDLE wants one id per URI, as Chrome sends.
+    const [audioExt, videoExt] = [pc.config.headerExtensions.audio ?? [], pc.config.headerExtensions.video ?? []];
+    for (const e of [...audioExt, ...videoExt]) e.id = e.uri === useTransportWideCC().uri ? 3 : 2;
+  }
   const videoTx: RTCRtpTransceiver = pc.addTransceiver('video', { direction: 'recvonly' });
   const audioTx: RTCRtpTransceiver = pc.addTransceiver('audio', { direction: 'recvonly' });
 
@@ -132,6 +175,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     if (closed || !isConnected || videoSsrc === undefined || !videoTx.receiver.pliEnabled) return;
     lastPliAt = performance.now();
     stats.plisSent++;
+    quality.pliSent(lastPliAt);
     void videoTx.receiver.sendRtcpPLI(videoSsrc).catch(() => undefined);
   };
 
@@ -148,6 +192,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       if (outFill === frameBytes) {
         stats.framesDecoded++;
         latest = { rgb: outBuf, width: W, height: H, at: performance.now(), index: stats.framesDecoded };
+        quality.frameDecoded(latest.at);
         outBuf = Buffer.alloc(frameBytes);
         outFill = 0;
         const ws = waiters;
@@ -196,6 +241,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     if (closed) return;
     const mime = mimeOf(videoTx, rtp.header.payloadType);
     videoCont.add(rtp, mime);
+    quality.videoPacket(performance.now(), rtp.serializeSize);
     if (videoSsrc === undefined) {
       videoSsrc = rtp.header.ssrc;
       sendPli();
@@ -222,6 +268,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     if (closed) return;
     audioCont.add(rtp, mimeOf(audioTx, rtp.header.payloadType));
     stats.audioPackets++;
+    quality.audioPacket(performance.now());
     const { timestamp: ts, ssrc } = rtp.header;
     if (ssrc !== audioSsrc) {
       audioSsrc = ssrc;
@@ -251,6 +298,12 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     audioNextTs = (ts + n) >>> 0;
   };
 
+  videoTx.receiver.onPacketLost.subscribe((nack: GenericNack) => {
+    stats.nacksSent++;
+    stats.nackedPackets += nack.lost.length;
+    quality.nackSent(performance.now(), nack.lost.length);
+  });
+
   pc.onTrack.subscribe((track: MediaStreamTrack) => {
     if (track.kind === 'video') track.onReceiveRtp.subscribe(onVideoRtp);
     else if (track.kind === 'audio') track.onReceiveRtp.subscribe(onAudioRtp);
@@ -278,7 +331,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
 
   let resourceUrl: string;
   try {
-    resourceUrl = await signal(pc, opts.whepUrl, opts.token);
+    resourceUrl = await signalWithSdpTransform(pc, opts.whepUrl, opts.token, opts.sdpTransform);
   } catch (err) {
     await close();
     throw err;
@@ -335,6 +388,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       ...stats,
       errors: [...stats.errors],
     }),
+    quality: (windowMs = 2000) => quality.window(windowMs, performance.now()),
     videoCodec: () => videoTx.codecs[0]?.mimeType ?? '',
     requestKeyframe: sendPli,
     async leave(): Promise<number> {
