@@ -20,6 +20,7 @@ import { spawnFfmpeg, type TrackedChild } from './ffmpeg-children';
 import type { RgbFrame } from './media-probe';
 import { signalWithSdpTransform, type SdpTransform } from './shaped-link';
 import { ViewerQualityRecorder, type ViewerQuality } from './viewer-quality';
+import { TwccReceiver } from './twcc-feedback';
 import {
   FrameAssembler,
   RtpContinuity,
@@ -115,6 +116,8 @@ export interface Subscriber {
 }
 
 const SAMPLE_RATE = 48000;
+/** The id our offer gives the transport-wide-cc header extension (as Chrome does). */
+const TWCC_EXTENSION_ID = 3;
 const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]); // H.264 access unit delimiter: lets ffmpeg's parser end a frame now
 
 export async function startSubscriber(opts: SubscriberOptions): Promise<Subscriber> {
@@ -162,10 +165,18 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     });
     // werift numbers extensions by list position (audio first); a BUNDLE wants one id per URI, as Chrome sends.
     const [audioExt, videoExt] = [pc.config.headerExtensions.audio ?? [], pc.config.headerExtensions.video ?? []];
-    for (const e of [...audioExt, ...videoExt]) e.id = e.uri === useTransportWideCC().uri ? 3 : 2;
+    for (const e of [...audioExt, ...videoExt]) e.id = e.uri === useTransportWideCC().uri ? TWCC_EXTENSION_ID : 2;
   }
   const videoTx: RTCRtpTransceiver = pc.addTransceiver('video', { direction: 'recvonly' });
   const audioTx: RTCRtpTransceiver = pc.addTransceiver('audio', { direction: 'recvonly' });
+  // Transport-wide feedback as a browser sends it (one for the whole transport, every 100 ms). werift's own cannot be
+  // parsed back as soon as a packet is missing: keep it off.
+  const twcc = cc ? new TwccReceiver() : undefined;
+  if (twcc) for (const tx of [videoTx, audioTx]) (tx.receiver as unknown as { setupTWCC: () => void }).setupTWCC = () => undefined;
+  const noteTwcc = (rtp: RtpPacket): void => {
+    const ext = twcc && rtp.header.extensions.find((e) => e.id === TWCC_EXTENSION_ID);
+    if (ext && ext.payload.length >= 2) twcc!.received(ext.payload.readUInt16BE(0), performance.now() * 1000);
+  };
 
   const mimeOf = (tx: RTCRtpTransceiver, pt: number): string =>
     tx.codecs.find((c) => c.payloadType === pt)?.mimeType ?? '';
@@ -239,6 +250,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
 
   const onVideoRtp = (rtp: RtpPacket): void => {
     if (closed) return;
+    noteTwcc(rtp);
     const mime = mimeOf(videoTx, rtp.header.payloadType);
     videoCont.add(rtp, mime);
     quality.videoPacket(performance.now(), rtp.serializeSize);
@@ -266,6 +278,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   let audioSsrc: number | undefined;
   const onAudioRtp = (rtp: RtpPacket): void => {
     if (closed) return;
+    noteTwcc(rtp);
     audioCont.add(rtp, mimeOf(audioTx, rtp.header.payloadType));
     stats.audioPackets++;
     quality.audioPacket(performance.now());
@@ -316,11 +329,16 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     const needKey = !assembler || assembler.needKeyframe;
     if (needKey && now - lastPliAt > 1000) sendPli();
   }, 250);
+  const twccTimer = setInterval(() => {
+    const fb = isConnected && videoSsrc !== undefined ? twcc?.feedback(1, videoSsrc) : undefined;
+    if (fb) void videoTx.receiver.dtlsTransport.sendRtcp([{ serialize: () => fb } as never]).catch(() => undefined);
+  }, 100);
 
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     clearInterval(housekeeping);
+    clearInterval(twccTimer);
     for (const w of waiters) w(undefined); // wake the waiters: they reject
     waiters = [];
     await decoder?.kill();

@@ -18,3 +18,4 @@ export type { EncodedFrame } from './mixer/video-input';
 export * from './room/mix-tap';
 export * from './rtp/mix-pipe-writer';
 export * from './ffmpeg/hls-args';
+export * from './delivery/twcc-tracker';

@@ -80,10 +80,15 @@ export class TwccTracker {
     }
   }
 
-  /** The packets reported in the last `windowMs`, summed up; undefined when fewer than `minPackets` were reported. */
-  window(nowMs: number, minPackets = 10): TwccWindow | undefined {
+  /**
+   * The packets reported in the last `windowMs` (and sent at or after `sinceMs`: what was sent before a change of rate
+   * says nothing about the new one), summed up; undefined when fewer than `minPackets` are left.
+   */
+  window(nowMs: number, minPackets = 10, sinceMs = -Infinity): TwccWindow | undefined {
     this.prune(nowMs);
-    const n = this.reported.length - this.head;
+    let first = this.head;
+    while (first < this.reported.length && this.reported[first].sentAt < sinceMs) first++;
+    const n = this.reported.length - first;
     if (n < minPackets) return undefined;
     let sentBytes = 0;
     let recvBytes = 0;
@@ -93,7 +98,7 @@ export class TwccTracker {
     let firstRecv = Infinity;
     let lastRecv = -Infinity;
     let newestSent = -Infinity;
-    for (let i = this.head; i < this.reported.length; i++) {
+    for (let i = first; i < this.reported.length; i++) {
       const p = this.reported[i];
       sentBytes += p.size;
       firstSent = Math.min(firstSent, p.sentAt);
@@ -109,7 +114,7 @@ export class TwccTracker {
     }
     // the newest 200 ms of arrivals tell the current queue
     const recent: number[] = [];
-    for (let i = this.head; i < this.reported.length; i++) {
+    for (let i = first; i < this.reported.length; i++) {
       const p = this.reported[i];
       if (!Number.isNaN(p.recvAt) && newestSent - p.sentAt <= 200) recent.push(p.recvAt - p.sentAt);
     }

@@ -5,6 +5,9 @@ export interface Forwarded {
   buf: Buffer;
   seq: number;
   ts: number;
+  /** When it was first sent, and last retransmitted (the caller's clock). */
+  at: number;
+  rtxAt?: number;
 }
 
 const HISTORY = 1024; // ≥ 1 s of high at several Mbps
@@ -57,10 +60,7 @@ export class VideoForwarder {
     if (r === null) this.cur = undefined; // paused at once: audio only
   }
 
-  /**
-   * A packet of rendition `r`: returns it with this subscriber's numbering if it is to be sent, else undefined.
-   * The returned object is reused by the next call: send it (or copy it) before calling again.
-   */
+  /** A packet of rendition `r`: returns it with this subscriber's numbering if it is to be sent, else undefined. */
   forward(r: string, buf: Buffer, keyframeStart: boolean, nowMs: number): Forwarded | undefined {
     if (r !== this.cur) {
       if (r !== this.tgt || !keyframeStart) return undefined;
@@ -76,15 +76,14 @@ export class VideoForwarder {
     this.lastSeq = seq;
     this.lastTs = ts;
     this.lastAtMs = nowMs;
-    const f: Forwarded = { buf, seq, ts };
+    const f: Forwarded = { buf, seq, ts, at: nowMs };
     this.history[seq % HISTORY] = f;
     return f;
   }
 
-  /** A packet that carries no media (padding for a probe): the next sequence number, the last timestamp. */
-  nextPadding(): { seq: number; ts: number } {
-    this.lastSeq = (this.lastSeq + 1) & 0xffff;
-    return { seq: this.lastSeq, ts: this.lastTs };
+  /** The `n`-th newest packet sent (0: the last one), if the history still has it. */
+  recent(n: number): Forwarded | undefined {
+    return this.lookup((this.lastSeq - n) & 0xffff);
   }
 
   /** The packet sent with sequence number `seq`, if it is still in the history. */

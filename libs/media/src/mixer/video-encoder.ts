@@ -5,7 +5,7 @@ import { encoderArgs, KEYFRAME_PTS_MARK, type OutputVideoCodec } from '../ffmpeg
 import { SupervisedProcess } from '../ffmpeg/supervised-process';
 import type { Logger } from '../logger';
 import { ivfFileHeader } from '../rtp/ivf';
-import { isRtp, RtpContinuity, startsKeyframe } from '../rtp/rtp-bytes';
+import { isRtp, RtpContinuity, rtpTimestamp, startsKeyframe } from '../rtp/rtp-bytes';
 import { KeyframeGate } from './keyframe-gate';
 
 export interface VideoEncoderOptions {
@@ -46,7 +46,7 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
   private lastTakenSlot = -1;
   /** When the forced keyframe now being encoded was asked for (to measure request → first packet). */
   private forcedRequestedAt?: number;
-  private inKeyframe = false;
+  private lastKeyframeTs?: number;
   readonly keyframes: KeyframeGate;
   framesIn = 0;
   framesDropped = 0;
@@ -109,12 +109,13 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
   private onRtp(msg: Buffer): void {
     if (!isRtp(msg)) return;
     const key = startsKeyframe(msg, this.o.codec);
-    if (key && !this.inKeyframe) {
+    // a keyframe spans packets (SPS, PPS, IDR fragments; several start one): count it once, by its timestamp
+    if (key && rtpTimestamp(msg) !== this.lastKeyframeTs) {
+      this.lastKeyframeTs = rtpTimestamp(msg);
       this.keyframesOut++;
       this.emit('keyframe', this.forcedRequestedAt === undefined ? undefined : performance.now() - this.forcedRequestedAt);
       this.forcedRequestedAt = undefined;
     }
-    this.inKeyframe = key;
     this.continuity.rewrite(msg, performance.now());
     this.packetsOut++;
     this.bytesOut += msg.length;

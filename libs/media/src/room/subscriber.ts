@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { RenditionSpec } from '@app/core';
-import { GenericNack, RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RtpHeader, RtpPacket, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
-import { DeliveryController } from '../delivery/delivery-controller';
+import { RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RtpPacket, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
+import { DeliveryController, type LinkSample } from '../delivery/delivery-controller';
 import { ByteBudget, RateMeter } from '../delivery/rate-meter';
 import { TwccTracker, type TwccResult } from '../delivery/twcc-tracker';
 import { VideoForwarder } from '../delivery/video-forwarder';
@@ -71,12 +71,19 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
   private readonly sent = new RateMeter();
   private readonly mediaSent = new RateMeter();
   private readonly packetsSent = new RateMeter();
-  private readonly nacked = new RateMeter();
+  /** Sequence numbers NACKed in the last second, with when (a receiver repeats its NACKs: count each packet once). */
+  private readonly nackedAt = new Map<number, number>();
   private readonly rtxBudget = new ByteBudget();
   /** Renditions this subscriber holds (its current one, and the one it is switching to). */
   private readonly held = new Set<string>();
   private rrLoss?: number;
+  private lastReport?: { lost: number; highest: number };
+  /** The rate changed (a switch, a pause, a probe) at this time: feedback about packets sent before says nothing now. */
+  private measureSince = -Infinity;
   private probeKbps?: number;
+  /** Probe bytes still to send in this update interval (copies of recent packets). */
+  private paddingDebt = 0;
+  private probeCursor = 0;
   private keyframeAskedAt = 0;
   static SILENCE_TIMEOUT_MS = 15_000;
   variant = 'all';
@@ -196,50 +203,65 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     const rrLoss = this.rrLoss;
     this.rrLoss = undefined;
     const remb = this.videoSender ? Number(this.videoSender.receiverEstimatedMaxBitrate) / 1000 : 0;
-    const d = this.controller.update({
+    const sample = {
       nowMs: now,
       sentKbps: this.sent.kbps(now),
-      twcc: this.o.twcc ? this.twcc.window(now) : undefined,
+      twcc: this.o.twcc ? this.twcc.window(now, 10, this.measureSince) : undefined,
       rrLoss,
-      nackRate: packets > 0 ? Math.min(1, this.nacked.kbps(now) / packets) : 0,
+      nackRate: packets > 0 ? Math.min(1, this.recentNacks(now) / ((packets * 1000) / 8)) : 0,
       rembKbps: remb > 0 ? remb : undefined,
-    });
+    };
+    const d = this.controller.update(sample);
+    if (d.probe) {
+      this.logger?.debug?.(`subscriber ${this.identity} (${this.id}): probe to ${d.probe.targetKbps} kbps ${d.probe.event}${d.probe.why ? `: ${d.probe.why}` : ''}`);
+      this.measureAfresh(now);
+    }
     this.probeKbps = d.probeKbps;
+    // the probe's rate on top of the media (not of everything sent: that would count the padding itself)
+    this.paddingDebt = d.probeKbps === undefined ? 0 : Math.max(0, ((d.probeKbps - this.mediaSent.kbps(now)) * UPDATE_MS) / 8);
     // retransmissions may use what the estimate leaves beyond the media, and at least a tenth of it
     this.rtxBudget.kbps = Math.max(d.estimateKbps * 0.1, d.estimateKbps - this.mediaSent.kbps(now));
-    if (d.rendition !== this.forwarder.target) this.retarget(d.rendition, d.estimateKbps, d.reason ?? 'estimate changed');
+    if (d.rendition !== this.forwarder.target) this.retarget(d.rendition, d.estimateKbps, d.reason ?? 'estimate changed', describe(sample));
     else if (this.forwarder.switching) this.askKeyframe();
-    if (this.probeKbps !== undefined) this.pad(now);
   }
 
-  private retarget(r: string | null, estimateKbps: number, reason: string): void {
+  private retarget(r: string | null, estimateKbps: number, reason: string, detail: string): void {
     const previous = this.forwarder.current ?? null;
     const rank = (x: string | null) => (x === null ? Infinity : this.o.ladder.findIndex((s) => s.name === x));
     if (rank(r) < rank(this.forwarder.target)) this.switchesUp++;
     else this.switchesDown++;
     this.forwarder.setTarget(r);
+    if (r === null) this.measureAfresh(performance.now());
     if (r) {
       this.hold(r);
       this.askKeyframe(true);
     }
     this.releaseAllBut([this.forwarder.current, r]);
-    this.logger?.log(`subscriber ${this.identity} (${this.id}): ${previous ?? 'paused'} -> ${r ?? 'paused (audio only)'}: ${reason}; estimate ${estimateKbps} kbps`);
+    this.logger?.log(`subscriber ${this.identity} (${this.id}): ${previous ?? 'paused'} -> ${r ?? 'paused (audio only)'}: ${reason}; estimate ${estimateKbps} kbps (${detail})`);
     this.emit('qualityChanged', { rendition: r, previous, estimateKbps, reason });
   }
 
-  /** Fills the gap between what is sent and the probe's rate with padding-only packets on the video stream. */
-  private pad(now: number): void {
+  /**
+   * Pays some of the probe's debt with copies of video packets it was recently sent (up to `maxPackets`, so that a
+   * probe's bytes spread over the interval instead of leaving in one burst). A receiver drops a duplicate as one, so
+   * this works with any WHEP player; padding-only packets would take sequence numbers that some players (werift) drop
+   * and then NACK.
+   */
+  private pad(maxPackets: number): void {
     const sender = this.videoSender;
-    if (!sender || this.probeKbps === undefined || this.forwarder.current === undefined) return;
-    let missing = ((this.probeKbps - this.sent.kbps(now)) * UPDATE_MS) / 8; // bytes for the next interval
-    // spread over the interval: a few packets now, the rest with the media (see sendVideo)
-    while (missing > 0) {
-      const { seq, ts } = this.forwarder.nextPadding();
-      const header = new RtpHeader({ payloadType: 0, sequenceNumber: seq, timestamp: ts, padding: true, paddingSize: 255, marker: false });
-      this.send(sender, new RtpPacket(header, Buffer.alloc(0)), 12 + 255);
+    if (!sender || this.paddingDebt <= 0) return;
+    for (let i = 0; i < maxPackets && this.paddingDebt > 0; i++) {
+      const f = this.forwarder.recent(this.probeCursor++ % 64);
+      if (!f) {
+        this.probeCursor = 0;
+        return;
+      }
+      const pkt = RtpPacket.deSerialize(f.buf);
+      pkt.header.sequenceNumber = f.seq;
+      pkt.header.timestamp = f.ts;
+      this.send(sender, pkt, f.buf.length);
       this.paddingPacketsOut++;
-      missing -= 255 + 12 + WIRE_OVERHEAD;
-      if (this.paddingPacketsOut % 4 === 0 && missing > 0 && missing < 4 * 255) break;
+      this.paddingDebt -= f.buf.length + WIRE_OVERHEAD;
     }
   }
 
@@ -264,6 +286,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     if (!f) return;
     if (before !== this.forwarder.current) {
       this.releaseAllBut([this.forwarder.current]);
+      this.measureAfresh(now);
       if (before) this.logger?.debug?.(`subscriber ${this.id}: switched ${before} -> ${this.forwarder.current} at a keyframe`);
     }
     const pkt = RtpPacket.deSerialize(f.buf);
@@ -272,6 +295,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     this.videoPacketsOut++;
     this.mediaSent.add(f.buf.length + WIRE_OVERHEAD, now);
     this.send(this.videoSender, pkt, f.buf.length);
+    if (this.paddingDebt > 0) this.pad(4);
   }
 
   sendAudio(opus: Buffer): void {
@@ -282,6 +306,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     this.audioPacketsOut++;
     this.mediaSent.add(packet.length + WIRE_OVERHEAD, performance.now());
     this.send(this.audioSender, RtpPacket.deSerialize(packet), packet.length);
+    if (this.paddingDebt > 0) this.pad(6); // every 20 ms
   }
 
   private onRtcp(p: RtcpPacket): void {
@@ -291,10 +316,32 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
       this.twcc.feedback(twccResults(p.feedback), now);
     } else if ((p instanceof RtcpRrPacket || p instanceof RtcpSrPacket) && this.videoSender) {
       const report = p.reports.find((r) => r.ssrc === this.videoSender!.ssrc);
-      if (report) this.rrLoss = Math.max(this.rrLoss ?? 0, report.fractionLost / 256);
+      if (report) {
+        // the loss between two reports, from their cumulative counters (a receiver's own fraction is unreliable while
+        // a stream starts); too few packets in between tell nothing
+        const last = this.lastReport;
+        this.lastReport = { lost: report.packetsLost, highest: report.highestSequence };
+        const expected = last ? report.highestSequence - last.highest : 0;
+        if (last && expected >= 10) this.rrLoss = Math.max(this.rrLoss ?? 0, Math.min(1, Math.max(0, (report.packetsLost - last.lost) / expected)));
+      }
     } else if (p instanceof RtcpPayloadSpecificFeedback && (p.feedback as { count?: number } | undefined)?.count === 4) {
       this.askKeyframe(true); // FIR
     }
+  }
+
+  private measureAfresh(now: number): void {
+    this.measureSince = now;
+    this.nackedAt.clear();
+    this.lastReport = undefined; // the next receiver report is a new baseline
+  }
+
+  /** Distinct packets NACKed in the last second. */
+  private recentNacks(now: number): number {
+    for (const [seq, at] of this.nackedAt) {
+      if (now - at <= 1000) break; // insertion order: the rest are newer
+      this.nackedAt.delete(seq);
+    }
+    return this.nackedAt.size;
   }
 
   private onNack(lost: number[]): void {
@@ -303,9 +350,11 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     if (!sender || !transport || !this.connected) return;
     const now = performance.now();
     this.nacksReceived += lost.length;
-    this.nacked.add(lost.length, now);
     for (const seq of lost) {
       const f = this.forwarder.lookup(seq);
+      // a loss counts for the estimate once, and only if the packet went out at the current rate
+      if (!this.nackedAt.has(seq) && (!f || f.at >= this.measureSince)) this.nackedAt.set(seq, now);
+      if (f?.rtxAt !== undefined && now - f.rtxAt < 150) continue; // asked again before the retransmission could arrive
       if (!f || !this.rtxBudget.take(f.buf.length + WIRE_OVERHEAD, now)) {
         this.retransmissionsSkipped++;
         continue;
@@ -320,6 +369,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
         pkt = wrapRtx(pkt, rtx.rtxPayloadType, rtx.rtxSequenceNumber, rtx.rtxSsrc);
         rtx.rtxSequenceNumber = (rtx.rtxSequenceNumber + 1) & 0xffff;
       }
+      f.rtxAt = now;
       this.retransmissions++;
       this.sent.add(f.buf.length + WIRE_OVERHEAD, now);
       transport.sendRtp(pkt.payload, pkt.header).catch(() => undefined);
@@ -337,14 +387,42 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
   }
 }
 
-/** Arrival times (receiver clock, ms, fractional) of a transport-wide feedback's packets. werift's own rounds each delta. */
+/** The inputs of a decision, for the log line that says why a subscriber moved. */
+function describe(s: LinkSample): string {
+  const t = s.twcc;
+  const parts = [`sent ${Math.round(s.sentKbps)} kbps`];
+  if (t) parts.push(`feedback: ${Math.round(t.receivedKbps)} kbps received, ${(t.loss * 100).toFixed(1)}% lost, queue ${Math.round(t.queueDelayMs)} ms`);
+  if (s.rrLoss !== undefined) parts.push(`receiver report ${(s.rrLoss * 100).toFixed(1)}% lost`);
+  if (s.nackRate) parts.push(`NACKed ${(s.nackRate * 100).toFixed(1)}%`);
+  if (s.rembKbps !== undefined) parts.push(`REMB ${Math.round(s.rembKbps)} kbps`);
+  return parts.join(', ');
+}
+
+/**
+ * Arrival times (receiver clock, ms, fractional) of a transport-wide feedback's packets, read from its status chunks and
+ * receive deltas. werift's own `packetResults` restarts every run-length chunk at the base sequence number, skips status
+ * vector chunks (which browsers send most) and rounds each delta to the millisecond, so it cannot be used.
+ */
 export function twccResults(fb: TransportWideCC): TwccResult[] {
+  const out: TwccResult[] = [];
+  let seq = fb.baseSequenceNumber;
+  let remaining = fb.packetStatusCount;
   let at = fb.referenceTime * 64;
-  return fb.packetResults.map((r) => {
-    if (!r.received) return { seq: r.sequenceNumber };
-    at += (r.delta ?? 0) / 1000;
-    return { seq: r.sequenceNumber, receivedAtMs: at };
-  });
+  let d = 0;
+  for (const chunk of fb.packetChunks) {
+    const statuses: number[] =
+      'runLength' in chunk ? new Array<number>(Math.min(chunk.runLength, remaining)).fill(chunk.packetStatus) : chunk.symbolList;
+    for (const st of statuses) {
+      if (remaining === 0) break;
+      remaining--;
+      if (st === 1 || st === 2) {
+        at += (fb.recvDeltas[d++]?.delta ?? 0) / 1000;
+        out.push({ seq, receivedAtMs: at });
+      } else out.push({ seq });
+      seq = (seq + 1) & 0xffff;
+    }
+  }
+  return out;
 }
 
 /**
