@@ -127,6 +127,15 @@ describe('adaptive delivery: a viewer on a poor link gets a smooth, correct mix;
     expect(g.decodedFps).toBeGreaterThanOrEqual(25);
     expect(g.videoKbps).toBeGreaterThanOrEqual(1000);
     expect(goodView?.rendition).toBe('high');
+    // /metrics: who is on which rendition, the switches, keyframes per rendition, the estimates
+    const m = (await t.admin('GET', '/metrics')).text;
+    const metric = (name: string, labels: string) => Number(m.match(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm'))?.[1]);
+    expect(metric('mcu_subscribers_by_rendition', `room="${ROOM}",rendition="${weakView?.rendition}"`)).toBeGreaterThanOrEqual(1);
+    expect(metric('mcu_subscribers_by_rendition', `room="${ROOM}",rendition="high"`)).toBeGreaterThanOrEqual(1);
+    expect(metric('mcu_subscriber_switches_total', `room="${ROOM}",direction="down"`)).toBeGreaterThanOrEqual(1);
+    expect(metric('mcu_keyframes_sent_total', `room="${ROOM}",rendition="high"`)).toBeGreaterThan(0);
+    expect(metric('mcu_rendition_encoder_running', `room="${ROOM}",rendition="${weakView?.rendition}"`)).toBe(1);
+    expect(metric('mcu_subscriber_estimate_kbps_bucket', `room="${ROOM}",le="4000"`)).toBeGreaterThanOrEqual(2); // the weak and the good viewer
     // the move down was told in the room's events, with the estimate
     const moved = events.all().find((e) => e.type === 'subscriberQualityChanged' && e.participant?.identity === 'weak' && e.rendition !== 'high');
     expect(moved).toMatchObject({ subscriberId: weakView?.id, estimateKbps: expect.any(Number), reason: expect.any(String) });

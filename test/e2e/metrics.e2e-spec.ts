@@ -92,9 +92,12 @@ describe('Prometheus /metrics', () => {
     expect(one(m, 'mcu_rtp_packets_out_total', { room: ROOM, kind: 'audio' })).toBeGreaterThan(0);
     expect(one(m, 'mcu_mixer_frames_dropped_total', room)).toBeGreaterThanOrEqual(0);
     expect(one(m, 'mcu_mixer_encoder_restarts_total', room)).toBe(0);
-    // 2 decoders + 1 encoder; the test's own ffmpeg children (publishers' encoders, the subscriber's decoder) share
-    // this process as parent and are counted too
-    expect(one(m, 'mcu_ffmpeg_processes')).toBe(3 + liveChildCount());
+    // 2 decoders + one encoder per running rendition (high, and the one the subscriber is on or just left); the test's
+    // own ffmpeg children (publishers' encoders, the subscriber's decoder) share this process as parent and are counted too
+    const encoders = ['high', 'medium', 'low'].filter((r) => one(m, 'mcu_rendition_encoder_running', { room: ROOM, rendition: r }) === 1).length;
+    expect(encoders).toBeGreaterThanOrEqual(1);
+    expect(one(m, 'mcu_rendition_encoder_running', { room: ROOM, rendition: 'high' })).toBe(1);
+    expect(one(m, 'mcu_ffmpeg_processes')).toBe(2 + encoders + liveChildCount());
     // recordings and the recording queue (with the in-process worker)
     expect(one(m, 'mcu_recordings', { status: 'active' })).toBe(0);
     expect(one(m, 'mcu_queue_jobs', { queue: 'mcu-recordings', state: 'waiting' })).toBe(0);

@@ -22,13 +22,23 @@ export function registerMediaMetrics(metrics: MetricsService, rooms: RoomManager
   const encoderPackets = metrics.absoluteCounter('mcu_mixer_rtp_packets_total', 'RTP packets produced by the room encoder (before fan-out)', ['room']);
   const pliSent = metrics.absoluteCounter('mcu_pli_sent_total', 'PLIs (keyframe requests) sent to publishers', ['room']);
   const pliReceived = metrics.absoluteCounter('mcu_pli_received_total', 'PLIs received from subscribers', ['room']);
+  const byRendition = metrics.gauge('mcu_subscribers_by_rendition', 'WHEP subscribers per rendition they receive or are switching to (paused: audio only)', ['room', 'rendition']);
+  const encoderRunning = metrics.gauge('mcu_rendition_encoder_running', '1 while the rendition encoder runs (high always; lower rungs while used)', ['room', 'rendition']);
+  const keyframesRequested = metrics.absoluteCounter('mcu_keyframes_requested_total', 'keyframe requests per rendition (PLI/FIR, switches, joins), before coalescing', ['room', 'rendition']);
+  const keyframesSent = metrics.absoluteCounter('mcu_keyframes_sent_total', 'keyframes made per rendition (requested, periodic, encoder start)', ['room', 'rendition']);
+  const switches = metrics.absoluteCounter('mcu_subscriber_switches_total', 'rendition switches of subscribers', ['room', 'direction']);
+  const nacks = metrics.absoluteCounter('mcu_nacks_received_total', 'packets NACKed by subscribers', ['room']);
+  const rtx = metrics.absoluteCounter('mcu_retransmissions_total', 'packets retransmitted to subscribers', ['room']);
+  const rtxSkipped = metrics.absoluteCounter('mcu_retransmissions_skipped_total', 'NACKed packets not retransmitted (gone from the history, or over the estimate budget)', ['room']);
+  const estimates = metrics.gauge('mcu_subscriber_estimate_kbps_bucket', 'subscribers whose downlink estimate is at most le kbps (a distribution at scrape time)', ['room', 'le']);
+  const ESTIMATE_BUCKETS = [100, 200, 300, 500, 800, 1200, 2000, 4000, Infinity];
   const ffmpeg = metrics.gauge('mcu_ffmpeg_processes', 'ffmpeg child processes of this server (decoders, encoders, recorders)');
   const rates = new RateTracker();
 
   metrics.onScrape('media', () => {
     const list = rooms.list();
-    for (const g of [participants, publishers, subscribers, fps, targetFps]) g.reset();
-    for (const c of [composed, dropped, encoderRestarts, decoderRestarts, packetsIn, bytesIn, packetsOut, bytesOut, encoderPackets, pliSent, pliReceived]) c.reset();
+    for (const g of [participants, publishers, subscribers, fps, targetFps, byRendition, encoderRunning, estimates]) g.reset();
+    for (const c of [composed, dropped, encoderRestarts, decoderRestarts, packetsIn, bytesIn, packetsOut, bytesOut, encoderPackets, pliSent, pliReceived, keyframesRequested, keyframesSent, switches, nacks, rtx, rtxSkipped]) c.reset();
     roomsG.set(list.length);
     const now = Date.now();
     for (const room of list) {
@@ -60,7 +70,22 @@ export function registerMediaMetrics(metrics: MetricsService, rooms: RoomManager
       packetsOut.set({ ...labels, kind: 'audio' }, aOut);
       bytesOut.set(labels, bOut);
       pliReceived.set(labels, pliIn);
-      const stats = room.mixerState().stats;
+      const delivery = room.deliveryStats();
+      for (const [rendition, n] of Object.entries(delivery.byRendition)) byRendition.set({ ...labels, rendition }, n);
+      for (const le of ESTIMATE_BUCKETS) estimates.set({ ...labels, le: le === Infinity ? '+Inf' : String(le) }, delivery.estimatesKbps.filter((e) => e <= le).length);
+      switches.set({ ...labels, direction: 'up' }, delivery.totals.switchesUp);
+      switches.set({ ...labels, direction: 'down' }, delivery.totals.switchesDown);
+      nacks.set(labels, delivery.totals.nacksReceived);
+      rtx.set(labels, delivery.totals.retransmissions);
+      rtxSkipped.set(labels, delivery.totals.retransmissionsSkipped);
+      const mixer = room.mixerState();
+      for (const r of mixer.renditions ?? []) {
+        const rl = { ...labels, rendition: r.name };
+        encoderRunning.set(rl, r.running ? 1 : 0);
+        keyframesRequested.set(rl, r.keyframesRequested);
+        keyframesSent.set(rl, r.keyframesOut);
+      }
+      const stats = mixer.stats;
       if (stats) {
         composed.set(labels, stats.framesComposed ?? 0);
         dropped.set(labels, stats.framesDropped ?? 0);

@@ -43,6 +43,8 @@ export class RenditionEncoders extends EventEmitter<{
   private readonly encoders = new Map<string, VideoEncoder>();
   private readonly users = new Map<string, number>();
   private readonly stopTimers = new Map<string, NodeJS.Timeout>();
+  /** Counters of encoders that stopped, so that totals never go back when a rung stops and starts again. */
+  private readonly retired = new Map<string, { keyframesRequested: number; keyframesForced: number; keyframesOut: number; framesIn: number; framesDropped: number }>();
   private closed = false;
 
   constructor(
@@ -113,11 +115,26 @@ export class RenditionEncoders extends EventEmitter<{
     const t = setTimeout(() => {
       this.stopTimers.delete(name);
       if (this.users.has(name)) return;
-      this.encoders.get(name)?.close();
+      const enc = this.encoders.get(name);
+      if (enc) {
+        const r = this.retiredOf(name);
+        r.keyframesRequested += enc.keyframes.requested;
+        r.keyframesForced += enc.keyframes.forced;
+        r.keyframesOut += enc.keyframesOut;
+        r.framesIn += enc.framesIn;
+        r.framesDropped += enc.framesDropped;
+        enc.close();
+      }
       this.encoders.delete(name);
       this.logger?.log(`rendition ${name} stopped: nobody uses it`);
     }, this.o.idleStopMs ?? 5000);
     this.stopTimers.set(name, t);
+  }
+
+  private retiredOf(name: string) {
+    let r = this.retired.get(name);
+    if (!r) this.retired.set(name, (r = { keyframesRequested: 0, keyframesForced: 0, keyframesOut: 0, framesIn: 0, framesDropped: 0 }));
+    return r;
   }
 
   isRunning(name: string): boolean {
@@ -145,18 +162,19 @@ export class RenditionEncoders extends EventEmitter<{
   stats(): RenditionStats[] {
     return this.o.ladder.map((r) => {
       const e = this.encoders.get(r.name);
+      const old = this.retired.get(r.name);
       return {
         name: r.name,
         running: Boolean(e),
         users: this.users.get(r.name) ?? 0,
-        framesIn: e?.framesIn ?? 0,
-        framesDropped: e?.framesDropped ?? 0,
+        framesIn: (e?.framesIn ?? 0) + (old?.framesIn ?? 0),
+        framesDropped: (e?.framesDropped ?? 0) + (old?.framesDropped ?? 0),
         restarts: e?.restarts ?? 0,
         packetsOut: e?.packetsOut ?? 0,
         bytesOut: e?.bytesOut ?? 0,
-        keyframesRequested: e?.keyframes.requested ?? 0,
-        keyframesForced: e?.keyframes.forced ?? 0,
-        keyframesOut: e?.keyframesOut ?? 0,
+        keyframesRequested: (e?.keyframes.requested ?? 0) + (old?.keyframesRequested ?? 0),
+        keyframesForced: (e?.keyframes.forced ?? 0) + (old?.keyframesForced ?? 0),
+        keyframesOut: (e?.keyframesOut ?? 0) + (old?.keyframesOut ?? 0),
       };
     });
   }

@@ -4,7 +4,7 @@ import { ConflictError, ladderOf, NotFoundError, type RenditionSpec, type RoomEv
 import type { Logger } from '../logger';
 import { MIX_ALL } from '../mixer/audio-mixer';
 import type { RenditionStats } from '../mixer/rendition-encoders';
-import { type MixerTile, RoomMixer } from '../mixer/room-mixer';
+import { KEYFRAME_INTERVAL_MS, type MixerTile, RoomMixer } from '../mixer/room-mixer';
 import { answerOffer, answersTransportCc, codecs, createPeer, type RtcNetworkOptions, subscriberExtensions } from '../webrtc/peer-factory';
 import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
@@ -57,6 +57,9 @@ export interface RoomEvents {
   closed: [reason: CloseReason];
 }
 
+/** High's longest GOP while an output (recording, RTMP, HLS) takes it: HLS segments and MP4 fragments are 1 s. */
+const OUTPUT_KEYFRAME_INTERVAL_MS = 1000;
+
 const tileView = (t: MixerTile): TileView => ({ identity: t.identity, kind: t.kind, ...t.rect, ...(t.main ? { main: true } : {}) });
 
 /**
@@ -68,6 +71,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly publishers = new Map<string, Publisher>();
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly taps = new Set<MixTap>();
+  /** Delivery counters of subscribers that left (so that the room's totals never go back). */
+  private readonly retiredDelivery = { switchesUp: 0, switchesDown: 0, retransmissions: 0, retransmissionsSkipped: 0, nacksReceived: 0, paddingPacketsOut: 0 };
   private mixer?: RoomMixer;
   private mixerStarting?: Promise<RoomMixer>;
   private idleTimer?: NodeJS.Timeout;
@@ -271,7 +276,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const plan = planSubscribe(parseOffer(offer), this.options.videoCodec);
     await this.ensureMixer();
     const id = randomUUID();
-    const pc = createPeer(this.ctx.network, [codecs[this.options.videoCodec](true)], [codecs.opus()], subscriberExtensions());
+    const pc = createPeer(this.ctx.network, [codecs[this.options.videoCodec](true), codecs.rtx(this.options.videoCodec)], [codecs.opus()], subscriberExtensions());
     const video = plan.video ? pc.addTransceiver('video', { direction: 'sendonly' }).sender : undefined;
     const audio = plan.audio ? pc.addTransceiver('audio', { direction: 'sendonly' }).sender : undefined;
     const roomCodec = this.options.videoCodec;
@@ -310,11 +315,15 @@ export class Room extends EventEmitter<RoomEvents> {
     this.subscribers.set(id, sub);
     sub.once('closed', (reason) => {
       this.subscribers.delete(id);
+      const st = sub.stats();
+      for (const k of Object.keys(this.retiredDelivery) as Array<keyof Room['retiredDelivery']>) this.retiredDelivery[k] += st[k];
+      this.updateOutputKeyframes();
       this.mixer?.audio.release(sub.variant);
       if (!sub.hidden) this.depart(grants.identity, reason);
       this.log(`subscriber ${grants.identity} (${id}) left: ${reason}`);
       this.scheduleIdle();
     });
+    this.updateOutputKeyframes();
     sub.variant = this.mixer?.audio.variantFor(grants.identity) ?? MIX_ALL;
     this.mixer?.audio.acquire(sub.variant);
     this.log(`subscriber ${grants.identity} (${id}) joined: video=${plan.video} audio=${plan.audio} mix=${sub.variant}`);
@@ -327,11 +336,14 @@ export class Room extends EventEmitter<RoomEvents> {
     const mixer = await this.ensureMixer();
     const tap = new MixTap(o.video ? this.options.videoCodec : undefined, (t) => {
       this.taps.delete(t);
+      this.updateOutputKeyframes();
       this.mixer?.audio.release(MIX_ALL);
       this.scheduleIdle();
     });
     mixer.audio.acquire(MIX_ALL);
     this.taps.add(tap);
+    this.updateOutputKeyframes();
+    mixer.renditions.requestKeyframe(this.ladder[0].name); // the output starts at once
     return tap;
   }
 
@@ -390,6 +402,40 @@ export class Room extends EventEmitter<RoomEvents> {
       };
     }
     return [...byIdentity.values()];
+  }
+
+  /**
+   * The room's adaptive delivery: subscribers per rendition (`paused`: audio only), their downlink estimates, and totals
+   * since the room opened (switches, retransmissions, NACKs), for metrics.
+   */
+  deliveryStats(): {
+    byRendition: Record<string, number>;
+    estimatesKbps: number[];
+    totals: Room['retiredDelivery'];
+  } {
+    const byRendition: Record<string, number> = {};
+    const estimatesKbps: number[] = [];
+    const totals = { ...this.retiredDelivery };
+    for (const s of this.subscribers.values()) {
+      const q = s.quality;
+      const key = q.target ?? 'paused';
+      byRendition[key] = (byRendition[key] ?? 0) + 1;
+      if (q.estimateKbps !== undefined) estimatesKbps.push(q.estimateKbps);
+      const st = s.stats();
+      for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += st[k];
+    }
+    return { byRendition, estimatesKbps, totals };
+  }
+
+  /**
+   * Recordings, RTMP and HLS take high and cut segments/fragments at keyframes: while any is attached (an in-process tap
+   * or a hidden WHEP worker), high makes one every second; otherwise keyframes come on request and the GOP is long.
+   */
+  private updateOutputKeyframes(): void {
+    if (!this.mixer) return;
+    let outputs = this.taps.size;
+    for (const s of this.subscribers.values()) if (s.hidden) outputs++;
+    this.mixer.renditions.setKeyframeInterval(this.ladder[0].name, outputs > 0 ? OUTPUT_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS);
   }
 
   /** Visible participants (hidden recorder/livestream subscribers do not count). */

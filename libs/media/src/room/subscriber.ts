@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { RenditionSpec } from '@app/core';
-import { RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RtpPacket, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
+import { RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RTP_EXTENSION_URI, RtpPacket, serializeTransportWideCC, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
 import { DeliveryController, type LinkSample } from '../delivery/delivery-controller';
 import { ByteBudget, RateMeter } from '../delivery/rate-meter';
 import { TwccTracker, type TwccResult } from '../delivery/twcc-tracker';
-import { VideoForwarder } from '../delivery/video-forwarder';
+import { type Forwarded, VideoForwarder } from '../delivery/video-forwarder';
 import type { Logger } from '../logger';
 import { buildRtp } from '../rtp/rtp-bytes';
 import type { CloseReason } from './publisher';
@@ -65,6 +65,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
   private closed = false;
   private lastRtcpAt = 0;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly disposers: Array<() => void> = [];
   private readonly controller?: DeliveryController;
   private readonly forwarder: VideoForwarder;
   private readonly twcc = new TwccTracker();
@@ -122,6 +123,14 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
       }
     });
     for (const sender of [o.videoSender, o.audioSender]) sender?.onRtcp.subscribe((p) => this.onRtcp(p));
+    // Transport-wide feedback is about the transport: read it there. werift routes it to a sender by its media SSRC,
+    // which browsers set to the SSRC of the last packet they received: an RTX one is in no sender's table, and its
+    // feedback would be lost (exactly during probes, which go on RTX).
+    const transport = (o.videoSender ?? o.audioSender)?.dtlsTransport;
+    const twccSub = transport?.onRtcp.subscribe((p) => {
+      if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof TransportWideCC) this.twcc.feedback(twccResults(p.feedback), performance.now());
+    });
+    if (twccSub) this.disposers.push(() => twccSub.unSubscribe());
     if (o.videoSender) {
       disableWeriftRetransmissions(o.videoSender);
       o.videoSender.onGenericNack.subscribe((nack) => this.onNack(nack.lost));
@@ -213,7 +222,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     };
     const d = this.controller.update(sample);
     if (d.probe) {
-      this.logger?.debug?.(`subscriber ${this.identity} (${this.id}): probe to ${d.probe.targetKbps} kbps ${d.probe.event}${d.probe.why ? `: ${d.probe.why}` : ''}`);
+      this.logger?.debug?.(`subscriber ${this.identity} (${this.id}): probe to ${d.probe.targetKbps} kbps ${d.probe.event}${d.probe.why ? `: ${d.probe.why}` : ''} (${describe(sample)}; media ${Math.round(this.mediaSent.kbps(now))} kbps, ${this.paddingPacketsOut} probe packets so far)`);
       this.measureAfresh(now);
     }
     this.probeKbps = d.probeKbps;
@@ -243,26 +252,56 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
 
   /**
    * Pays some of the probe's debt with copies of video packets it was recently sent (up to `maxPackets`, so that a
-   * probe's bytes spread over the interval instead of leaving in one burst). A receiver drops a duplicate as one, so
-   * this works with any WHEP player; padding-only packets would take sequence numbers that some players (werift) drop
-   * and then NACK.
+   * probe's bytes spread over the interval instead of leaving in one burst): on the RTX stream when negotiated (new
+   * sequence numbers: browsers' SRTP drops replayed packets), else as duplicates on the video stream (a receiver drops a
+   * duplicate as one; padding-only packets would take sequence numbers that some players, werift's, drop and then NACK).
    */
   private pad(maxPackets: number): void {
-    const sender = this.videoSender;
-    if (!sender || this.paddingDebt <= 0) return;
+    if (!this.videoSender || this.paddingDebt <= 0) return;
+    const now = performance.now();
     for (let i = 0; i < maxPackets && this.paddingDebt > 0; i++) {
       const f = this.forwarder.recent(this.probeCursor++ % 64);
       if (!f) {
         this.probeCursor = 0;
         return;
       }
-      const pkt = RtpPacket.deSerialize(f.buf);
-      pkt.header.sequenceNumber = f.seq;
-      pkt.header.timestamp = f.ts;
-      this.send(sender, pkt, f.buf.length);
+      this.sendCopy(f, now, true);
       this.paddingPacketsOut++;
       this.paddingDebt -= f.buf.length + WIRE_OVERHEAD;
     }
+  }
+
+  /**
+   * Sends an earlier packet again: a retransmission, or a probe. With RTX negotiated it goes on the RTX stream, with a
+   * transport-wide sequence number of its own (so that feedback covers it); without, a probe is a duplicate sent
+   * through werift (which numbers it) and a retransmission the original packet as it was.
+   */
+  private sendCopy(f: Forwarded, now: number, probe: boolean): void {
+    const sender = this.videoSender!;
+    const transport = sender.dtlsTransport;
+    let pkt = RtpPacket.deSerialize(f.buf);
+    pkt.header.sequenceNumber = f.seq;
+    pkt.header.timestamp = f.ts;
+    // werift keeps these private; they are what it uses itself for RTX
+    const rtx = sender as unknown as { rtxPayloadType?: number; rtxSequenceNumber: number; rtxSsrc: number; headerExtensions: Array<{ uri: string; id: number }> };
+    if (rtx.rtxPayloadType === undefined && probe) return this.send(sender, pkt, f.buf.length);
+    pkt.header.ssrc = sender.ssrc;
+    pkt.header.payloadType = sender.codec?.payloadType ?? pkt.header.payloadType;
+    const wire = f.buf.length + WIRE_OVERHEAD;
+    if (rtx.rtxPayloadType !== undefined) {
+      pkt = wrapRtx(pkt, rtx.rtxPayloadType, rtx.rtxSequenceNumber, rtx.rtxSsrc);
+      rtx.rtxSequenceNumber = (rtx.rtxSequenceNumber + 1) & 0xffff;
+      const twccId = rtx.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.transportWideCC)?.id;
+      if (twccId !== undefined) {
+        transport.transportSequenceNumber = (transport.transportSequenceNumber + 1) & 0xffff;
+        pkt.header.extensions = [{ id: twccId, payload: serializeTransportWideCC(transport.transportSequenceNumber) }];
+        this.twcc.sent(transport.transportSequenceNumber, wire + 2, now);
+      }
+    }
+    this.sent.add(wire, now);
+    this.packetsSent.add(1, now);
+    this.bytesOut += f.buf.length;
+    transport.sendRtp(pkt.payload, pkt.header).catch(() => undefined);
   }
 
   /** Sends through werift (which adds the negotiated header extensions) and notes the transport-wide number it used. */
@@ -311,10 +350,8 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
 
   private onRtcp(p: RtcpPacket): void {
     this.lastRtcpAt = Date.now();
-    const now = performance.now();
-    if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof TransportWideCC) {
-      this.twcc.feedback(twccResults(p.feedback), now);
-    } else if ((p instanceof RtcpRrPacket || p instanceof RtcpSrPacket) && this.videoSender) {
+    // (transport-wide feedback is read from the transport: see the constructor)
+    if ((p instanceof RtcpRrPacket || p instanceof RtcpSrPacket) && this.videoSender) {
       const report = p.reports.find((r) => r.ssrc === this.videoSender!.ssrc);
       if (report) {
         // the loss between two reports, from their cumulative counters (a receiver's own fraction is unreliable while
@@ -359,20 +396,9 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
         this.retransmissionsSkipped++;
         continue;
       }
-      let pkt = RtpPacket.deSerialize(f.buf);
-      pkt.header.sequenceNumber = f.seq;
-      pkt.header.timestamp = f.ts;
-      pkt.header.ssrc = sender.ssrc;
-      pkt.header.payloadType = sender.codec?.payloadType ?? pkt.header.payloadType;
-      const rtx = sender as unknown as { rtxPayloadType?: number; rtxSequenceNumber: number; rtxSsrc: number };
-      if (rtx.rtxPayloadType !== undefined) {
-        pkt = wrapRtx(pkt, rtx.rtxPayloadType, rtx.rtxSequenceNumber, rtx.rtxSsrc);
-        rtx.rtxSequenceNumber = (rtx.rtxSequenceNumber + 1) & 0xffff;
-      }
       f.rtxAt = now;
       this.retransmissions++;
-      this.sent.add(f.buf.length + WIRE_OVERHEAD, now);
-      transport.sendRtp(pkt.payload, pkt.header).catch(() => undefined);
+      this.sendCopy(f, now, false);
     }
   }
 
@@ -380,6 +406,7 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    for (const d of this.disposers) d();
     this.releaseAllBut([]);
     this.pc.close().catch(() => undefined);
     this.emit('closed', reason);

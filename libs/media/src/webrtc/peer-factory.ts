@@ -25,6 +25,9 @@ export const codecs = {
       rtcpFeedback: subscriber ? subscriberFeedback : videoFeedback,
       parameters: H264_FMTP,
     }),
+  /** Retransmissions (and probes) on their own stream, for a subscriber whose offer has RTX for the room's codec. */
+  rtx: (videoCodec: 'vp8' | 'h264') =>
+    new RTCRtpCodecParameters({ mimeType: 'video/rtx', clockRate: 90000, payloadType: videoCodec === 'h264' ? 103 : 97, parameters: `apt=${videoCodec === 'h264' ? 102 : 96}` }),
   opus: () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: 111, parameters: 'minptime=10;useinbandfec=1' }),
 };
 
