@@ -19,3 +19,5 @@ export * from './room/mix-tap';
 export * from './rtp/mix-pipe-writer';
 export * from './ffmpeg/hls-args';
 export * from './delivery/twcc-tracker';
+export * from './room/room-views';
+export * from './delivery/werift-feedback';

@@ -9,6 +9,7 @@ import { answerOffer, answersTransportCc, codecs, createPeer, type RtcNetworkOpt
 import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
 import { MixTap } from './mix-tap';
+import { type DeliveryStats, deliveryStats, type DeliveryTotals, type ParticipantView, participantViews } from './room-views';
 import { Subscriber } from './subscriber';
 
 export interface RoomContext {
@@ -17,38 +18,6 @@ export interface RoomContext {
   publisherTimeoutMs: number;
   maxPublishers: number;
   logger?: Logger;
-}
-
-type SubscriberStatsView = {
-  videoPacketsOut: number;
-  audioPacketsOut: number;
-  paddingPacketsOut: number;
-  bytesOut: number;
-  pliReceived: number;
-  nacksReceived: number;
-  retransmissions: number;
-  retransmissionsSkipped: number;
-  switchesUp: number;
-  switchesDown: number;
-};
-
-type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
-
-export interface ParticipantView {
-  identity: string;
-  displayName?: string;
-  publisher?: PublisherView;
-  /** A second video (and audio) from the same participant: a screen share. */
-  screen?: PublisherView;
-  subscriber?: {
-    id: string;
-    since: string;
-    /** The rendition it receives (null: video paused, audio only), the one it is switching to, and its downlink estimate. */
-    rendition: string | null;
-    targetRendition: string | null;
-    estimateKbps?: number;
-    stats: SubscriberStatsView;
-  };
 }
 
 export interface RoomEvents {
@@ -72,7 +41,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly taps = new Set<MixTap>();
   /** Delivery counters of subscribers that left (so that the room's totals never go back). */
-  private readonly retiredDelivery = { switchesUp: 0, switchesDown: 0, retransmissions: 0, retransmissionsSkipped: 0, nacksReceived: 0, paddingPacketsOut: 0 };
+  private readonly retiredDelivery: DeliveryTotals = { switchesUp: 0, switchesDown: 0, retransmissions: 0, retransmissionsSkipped: 0, nacksReceived: 0, paddingPacketsOut: 0 };
   private mixer?: RoomMixer;
   private mixerStarting?: Promise<RoomMixer>;
   private idleTimer?: NodeJS.Timeout;
@@ -316,7 +285,7 @@ export class Room extends EventEmitter<RoomEvents> {
     sub.once('closed', (reason) => {
       this.subscribers.delete(id);
       const st = sub.stats();
-      for (const k of Object.keys(this.retiredDelivery) as Array<keyof Room['retiredDelivery']>) this.retiredDelivery[k] += st[k];
+      for (const k of Object.keys(this.retiredDelivery) as Array<keyof DeliveryTotals>) this.retiredDelivery[k] += st[k];
       this.updateOutputKeyframes();
       this.mixer?.audio.release(sub.variant);
       if (!sub.hidden) this.depart(grants.identity, reason);
@@ -371,60 +340,12 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   participants(): ParticipantView[] {
-    const byIdentity = new Map<string, ParticipantView>();
-    const get = (identity: string) => {
-      let p = byIdentity.get(identity);
-      if (!p) byIdentity.set(identity, (p = { identity }));
-      return p;
-    };
-    for (const p of this.publishers.values()) {
-      const v = get(p.identity);
-      if (p.displayName) v.displayName = p.displayName;
-      v[p.source === 'screen' ? 'screen' : 'publisher'] = {
-        id: p.id,
-        audio: p.hasAudio,
-        video: Boolean(p.videoCodec),
-        ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}),
-        since: p.createdAt.toISOString(),
-        stats: { packetsIn: p.packetsIn, bytesIn: p.bytesIn, framesIn: p.framesIn, pliSent: p.pliSent },
-      };
-    }
-    for (const s of this.subscribers.values()) {
-      if (s.hidden) continue;
-      const q = s.quality;
-      get(s.identity).subscriber = {
-        id: s.id,
-        since: s.createdAt.toISOString(),
-        rendition: q.rendition,
-        targetRendition: q.target,
-        ...(q.estimateKbps !== undefined ? { estimateKbps: q.estimateKbps } : {}),
-        stats: s.stats(),
-      };
-    }
-    return [...byIdentity.values()];
+    return participantViews(this.publishers.values(), this.subscribers.values());
   }
 
-  /**
-   * The room's adaptive delivery: subscribers per rendition (`paused`: audio only), their downlink estimates, and totals
-   * since the room opened (switches, retransmissions, NACKs), for metrics.
-   */
-  deliveryStats(): {
-    byRendition: Record<string, number>;
-    estimatesKbps: number[];
-    totals: Room['retiredDelivery'];
-  } {
-    const byRendition: Record<string, number> = {};
-    const estimatesKbps: number[] = [];
-    const totals = { ...this.retiredDelivery };
-    for (const s of this.subscribers.values()) {
-      const q = s.quality;
-      const key = q.target ?? 'paused';
-      byRendition[key] = (byRendition[key] ?? 0) + 1;
-      if (q.estimateKbps !== undefined) estimatesKbps.push(q.estimateKbps);
-      const st = s.stats();
-      for (const k of Object.keys(totals) as Array<keyof typeof totals>) totals[k] += st[k];
-    }
-    return { byRendition, estimatesKbps, totals };
+  /** Subscribers per rendition, their estimates, and delivery totals since the room opened (for metrics). */
+  deliveryStats(): DeliveryStats {
+    return deliveryStats(this.subscribers.values(), this.retiredDelivery);
   }
 
   /**
