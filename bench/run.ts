@@ -15,6 +15,7 @@ import { startPublisher, type Publisher } from '../test/helpers/synthetic-publis
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../test/helpers/whep-subscriber';
 import { treeCpuSeconds } from './proc-cpu';
 import { countDownlink, flipLatencies, median, now, percentile, sleep } from './measure';
+import { adaptiveDelivery, adaptiveMarkdown, type AdaptiveResult } from './adaptive-bench';
 import { livestreamCost, type LivestreamCost } from './livestream-bench';
 import { recordingCost, type RecordingCost } from './recording-bench';
 import { startServer } from './server-process';
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
   const results: RoomResult[] = [];
   let rec: RecordingCost | undefined;
   let live: LivestreamCost | undefined;
+  let adaptive: AdaptiveResult | undefined;
   try {
     for (const n of SIZES) {
       const r = await room(server, n, base);
@@ -191,6 +193,10 @@ async function main(): Promise<void> {
     if (process.env.BENCH_LIVESTREAM !== '0') {
       live = await livestreamCost(server, MEASURE_S);
       console.log(`livestream: ${JSON.stringify(live)}`);
+    }
+    if (process.env.BENCH_ADAPTIVE !== '0') {
+      adaptive = await adaptiveDelivery(server, MEASURE_S);
+      console.log(`adaptive: ${JSON.stringify(adaptive)}`);
     }
   } finally {
     await server.stop();
@@ -209,6 +215,7 @@ async function main(): Promise<void> {
       `| extra CPU of HLS (target ≤ 0.05 core): server tree difference; the HLS ffmpeg alone | ${f2(live.hlsExtraCores)}; ${f2(live.hlsFfmpegCores)} |\n` +
       `| HLS glass to glass: colour flip → first ${live.hlsSegmentSeconds} s segment showing it listed in the playlist | ${live.hlsFlipToListedMs.map((v) => `${v.toFixed(0)} ms`).join(', ') || 'n/a'} (a player that starts 3 segments behind the live edge adds about ${3 * live.hlsSegmentSeconds} s) |`;
   }
+  if (adaptive) md += `\n\n${adaptiveMarkdown(adaptive)}`;
   console.log(`\n${md}\n`);
   const out = {
     date: started.toISOString(),
@@ -218,6 +225,7 @@ async function main(): Promise<void> {
     rooms: results,
     recording: rec,
     livestream: live,
+    adaptive,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
