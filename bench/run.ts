@@ -4,6 +4,10 @@
  * first subscriber frame showing it) against a plain relay-and-decode of the same publisher, subscribers' downlink, and
  * the mixer's output frame rate. Prints a table, writes JSON to bench/results/, and updates the table in README.md.
  * No pass/fail: targets are printed next to the numbers.
+ * Then, unless BENCH_ADAPTIVE=0, adaptive delivery (bench/adaptive-bench.ts): a subscriber behind a shaped link per rate
+ * in BENCH_LINKS (kbps, default 150,300,500,1000,3000), settling BENCH_ADAPTIVE_SETTLE s (10) and measured over
+ * BENCH_SECONDS (at most 15 s); time to adapt down and up, BENCH_ADAPT_ROUNDS times (2); PLI → keyframe; CPU of the
+ * lower rungs and of each extra subscriber.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
