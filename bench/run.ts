@@ -4,6 +4,10 @@
  * first subscriber frame showing it) against a plain relay-and-decode of the same publisher, subscribers' downlink, and
  * the mixer's output frame rate. Prints a table, writes JSON to bench/results/, and updates the table in README.md.
  * No pass/fail: targets are printed next to the numbers.
+ * Then, unless BENCH_ADAPTIVE=0, adaptive delivery (bench/adaptive-bench.ts): a subscriber behind a shaped link per rate
+ * in BENCH_LINKS (kbps, default 150,300,500,1000,3000), settling BENCH_ADAPTIVE_SETTLE s (10) and measured over
+ * BENCH_SECONDS (at most 15 s); time to adapt down and up, BENCH_ADAPT_ROUNDS times (2); PLI → keyframe; CPU of the
+ * lower rungs and of each extra subscriber.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +19,7 @@ import { startPublisher, type Publisher } from '../test/helpers/synthetic-publis
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../test/helpers/whep-subscriber';
 import { treeCpuSeconds } from './proc-cpu';
 import { countDownlink, flipLatencies, median, now, percentile, sleep } from './measure';
+import { adaptiveDelivery, adaptiveMarkdown, type AdaptiveResult } from './adaptive-bench';
 import { livestreamCost, type LivestreamCost } from './livestream-bench';
 import { recordingCost, type RecordingCost } from './recording-bench';
 import { startServer } from './server-process';
@@ -178,6 +183,7 @@ async function main(): Promise<void> {
   const results: RoomResult[] = [];
   let rec: RecordingCost | undefined;
   let live: LivestreamCost | undefined;
+  let adaptive: AdaptiveResult | undefined;
   try {
     for (const n of SIZES) {
       const r = await room(server, n, base);
@@ -191,6 +197,10 @@ async function main(): Promise<void> {
     if (process.env.BENCH_LIVESTREAM !== '0') {
       live = await livestreamCost(server, MEASURE_S);
       console.log(`livestream: ${JSON.stringify(live)}`);
+    }
+    if (process.env.BENCH_ADAPTIVE !== '0') {
+      adaptive = await adaptiveDelivery(server, MEASURE_S);
+      console.log(`adaptive: ${JSON.stringify(adaptive)}`);
     }
   } finally {
     await server.stop();
@@ -209,6 +219,7 @@ async function main(): Promise<void> {
       `| extra CPU of HLS (target ≤ 0.05 core): server tree difference; the HLS ffmpeg alone | ${f2(live.hlsExtraCores)}; ${f2(live.hlsFfmpegCores)} |\n` +
       `| HLS glass to glass: colour flip → first ${live.hlsSegmentSeconds} s segment showing it listed in the playlist | ${live.hlsFlipToListedMs.map((v) => `${v.toFixed(0)} ms`).join(', ') || 'n/a'} (a player that starts 3 segments behind the live edge adds about ${3 * live.hlsSegmentSeconds} s) |`;
   }
+  if (adaptive) md += `\n\n${adaptiveMarkdown(adaptive)}`;
   console.log(`\n${md}\n`);
   const out = {
     date: started.toISOString(),
@@ -218,6 +229,7 @@ async function main(): Promise<void> {
     rooms: results,
     recording: rec,
     livestream: live,
+    adaptive,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
