@@ -221,7 +221,9 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
         '-loglevel', 'error', '-threads', '1', '-probesize', '32', '-analyzeduration', '0', '-flags', 'low_delay',
         ...input, '-i', 'pipe:0',
         // Output '-threads 1' too: the rawvideo encoder is frame-threaded and otherwise holds back (cores-1) frames.
-        '-an', '-vf', `scale=${W}:${H}`, '-pix_fmt', 'rgb24', '-threads', '1', '-f', 'rawvideo', 'pipe:1',
+        // passthrough: one output frame per decoded frame (the raw H.264 demuxer guesses a frame rate, and a constant
+        // rate output would duplicate frames of a 20 fps rendition up to it: decoded fps must count real frames)
+        '-an', '-vf', `scale=${W}:${H}`, '-fps_mode', 'passthrough', '-pix_fmt', 'rgb24', '-threads', '1', '-f', 'rawvideo', 'pipe:1',
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
