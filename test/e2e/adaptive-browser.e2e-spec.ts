@@ -1,10 +1,11 @@
 import type { Page } from 'playwright-core';
 import { gridLayout } from '@app/core';
-import { type ColorName, nearestNamedColor, NAMED_COLORS, type Rgb } from '../helpers/media-probe';
+import { type ColorName, nearestNamedColor } from '../helpers/media-probe';
 import { startShapedLink, type ShapedLink } from '../helpers/shaped-link';
-import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
+import type { Publisher } from '../helpers/synthetic-publisher';
 import { type Browser, launchChromium, sampleVideo } from '../support/browser';
 import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
+import { publishTiles } from '../support/red-green-room';
 
 /**
  * The web client's viewer in Debian's Chromium behind a shaped link: the page's WHEP offer and the server's answer are
@@ -65,21 +66,7 @@ describe('the web client behind a shaped link (Chromium)', () => {
   beforeAll(async () => {
     t = await startTestApp();
     expect((await t.admin('POST', '/v1/rooms', { name: ROOM, width: W, height: H, fps: 30, videoBitrateKbps: 1500 })).status).toBe(201);
-    for (const [i, color] of COLORS.entries()) {
-      const pub = await startPublisher({
-        whipUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whip`,
-        token: await t.token(ROOM, `p${i}`),
-        color: NAMED_COLORS[color] as Rgb,
-        toneHz: 440 + 200 * i,
-        toneAmplitude: 0.15,
-        width: 320,
-        height: 180,
-        fps: 15,
-        gop: 15,
-      });
-      pubs.push(pub);
-      await pub.connected();
-    }
+    pubs.push(...(await publishTiles(t, ROOM, COLORS.map((color, i) => ({ identity: `p${i}`, color, tone: 440 + 200 * i })))));
     // Chromium never uses loopback candidates: the relay listens on the machine's own address
     link = await startShapedLink({ rateKbps: 1000, queueMs: 250, bindAddress: '0.0.0.0' });
     browser = await launchChromium();

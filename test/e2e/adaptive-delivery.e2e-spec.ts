@@ -2,12 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { gridLayout, type Rect } from '@app/core';
 import { startsKeyframe } from '@app/media';
 import type { RtpPacket } from 'werift';
-import { type ColorName, insetRect, meanColor, nearestNamedColor, NAMED_COLORS, toneLevel, type Rgb } from '../helpers/media-probe';
+import { type ColorName, insetRect, meanColor, nearestNamedColor, toneLevel } from '../helpers/media-probe';
 import { startShapedLink, type ShapedLink } from '../helpers/shaped-link';
-import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
+import type { Publisher } from '../helpers/synthetic-publisher';
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../helpers/whep-subscriber';
 import { openEvents, type EventsClient } from '../support/events-client';
 import { saveFrame } from '../support/frames';
+import { publishTiles } from '../support/red-green-room';
 import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
 
 /**
@@ -58,21 +59,7 @@ describe('adaptive delivery: a viewer on a poor link gets a smooth, correct mix;
     t = await startTestApp();
     expect((await t.admin('POST', '/v1/rooms', { name: ROOM, width: W, height: H, fps: 30, videoBitrateKbps: 1500 })).status).toBe(201);
     events = await openEvents(`${t.baseUrl}/v1/rooms/${ROOM}/events?token=${encodeURIComponent(await t.token(ROOM, 'observer'))}`);
-    for (const p of PEOPLE) {
-      const pub = await startPublisher({
-        whipUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whip`,
-        token: await t.token(ROOM, p.identity),
-        color: NAMED_COLORS[p.color] as Rgb,
-        toneHz: p.tone,
-        toneAmplitude: 0.15,
-        width: 320,
-        height: 180,
-        fps: 15,
-        gop: 15,
-      });
-      pubs.push(pub);
-      await pub.connected();
-    }
+    pubs.push(...(await publishTiles(t, ROOM, PEOPLE)));
     link = await startShapedLink({ rateKbps: 400, queueMs: 250 });
     cleanups.push(() => link.close());
     weak = await startSubscriber({ whepUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whep`, token: await t.token(ROOM, 'weak', { canPublish: false }), sdpTransform: link.sdpTransform, congestionControlFeedback: true });

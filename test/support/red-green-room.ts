@@ -1,26 +1,32 @@
-import { NAMED_COLORS, type Rgb } from '../helpers/media-probe';
+import { type ColorName, NAMED_COLORS, type Rgb } from '../helpers/media-probe';
 import { type Publisher, startPublisher } from '../helpers/synthetic-publisher';
 import type { TestApp } from './app-harness';
 
-/** The outputs' test room: "red" (440 Hz) and "green" (660 Hz) publishing 320x180 at 15 fps, in that join order. */
-export async function publishRedGreen(t: TestApp, room: string): Promise<Publisher[]> {
+/** Publishers of solid colours and tones (320x180 at 15 fps), one after the other, in this join order; each connected. */
+export async function publishTiles(t: TestApp, room: string, people: ReadonlyArray<{ identity: string; color: ColorName; tone: number }>, toneAmplitude = 0.15): Promise<Publisher[]> {
   const pubs: Publisher[] = [];
-  for (const [identity, tone] of [
-    ['red', 440],
-    ['green', 660],
-  ] as const) {
-    pubs.push(
-      await startPublisher({
-        whipUrl: `${t.baseUrl}/v1/rooms/${room}/whip`,
-        token: await t.token(room, identity),
-        color: NAMED_COLORS[identity] as Rgb,
-        toneHz: tone,
-        toneAmplitude: 0.2,
-        width: 320,
-        height: 180,
-        fps: 15,
-      }),
-    );
+  for (const p of people) {
+    const pub = await startPublisher({
+      whipUrl: `${t.baseUrl}/v1/rooms/${room}/whip`,
+      token: await t.token(room, p.identity),
+      color: NAMED_COLORS[p.color] as Rgb,
+      toneHz: p.tone,
+      toneAmplitude,
+      width: 320,
+      height: 180,
+      fps: 15,
+      gop: 15,
+    });
+    pubs.push(pub);
+    await pub.connected();
   }
   return pubs;
+}
+
+/** The outputs' test room: "red" (440 Hz) and "green" (660 Hz) publishing 320x180 at 15 fps, in that join order. */
+export function publishRedGreen(t: TestApp, room: string): Promise<Publisher[]> {
+  return publishTiles(t, room, [
+    { identity: 'red', color: 'red', tone: 440 },
+    { identity: 'green', color: 'green', tone: 660 },
+  ], 0.2);
 }

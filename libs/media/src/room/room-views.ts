@@ -2,18 +2,7 @@ import type { Publisher } from './publisher';
 import type { Subscriber } from './subscriber';
 
 /** How a room shows its participants and its delivery (pure: built from the sessions on every call). */
-export type SubscriberStatsView = {
-  videoPacketsOut: number;
-  audioPacketsOut: number;
-  paddingPacketsOut: number;
-  bytesOut: number;
-  pliReceived: number;
-  nacksReceived: number;
-  retransmissions: number;
-  retransmissionsSkipped: number;
-  switchesUp: number;
-  switchesDown: number;
-};
+export type SubscriberStatsView = ReturnType<Subscriber['stats']>;
 
 export type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
 
