@@ -111,6 +111,13 @@ describe('DeliveryController', () => {
     expect(s.between(8, 30).every((x) => x.rendition === 'high')).toBe(true);
   });
 
+  it('without transport-wide feedback a subscriber starts on high (nothing to probe with), with it below', () => {
+    expect(new DeliveryController({ ladder, audioKbps: AUDIO, twcc: false }).rendition).toBe('high');
+    expect(new DeliveryController({ ladder, audioKbps: AUDIO, twcc: true }).rendition).toBe('medium');
+    const s = simulate({ capacity: () => 4000, seconds: 20, twcc: false });
+    expect(s.trace.every((x) => x.rendition === 'high')).toBe(true);
+  });
+
   it("the receiver's REMB caps the choice", () => {
     const s = simulate({ capacity: () => 4000, seconds: 20, twcc: false, remb: 700 });
     expect(s.trace.every((x) => x.rendition !== 'high')).toBe(true);

@@ -38,7 +38,7 @@ export interface DeliveryControllerOptions {
   /** Best first. */
   ladder: readonly Rung[];
   audioKbps: number;
-  /** The estimate before any feedback. */
+  /** The estimate before any feedback (default: 1000 kbps with transport-wide feedback, else what high needs). */
   initialKbps?: number;
   /** Use only this share of the estimate (headroom for bursts, keyframes and retransmissions). */
   headroom?: number;
@@ -97,7 +97,9 @@ export class DeliveryController {
     if (o.ladder.length === 0) throw new RangeError('empty ladder');
     this.need = o.ladder.map((r) => wireKbps(r.bitrateKbps, r.fps, o.audioKbps));
     this.headroom = o.headroom ?? 0.9;
-    this.estimate = o.initialKbps ?? 1000;
+    // With transport-wide feedback a subscriber starts below high and probes up within seconds; without it there is no
+    // gentle way up (only trials), so it starts on high and its reports move it down if its link cannot take it.
+    this.estimate = o.initialKbps ?? (o.twcc ? 1000 : this.need[0] / this.headroom);
     this.backoffMs = o.twcc ? this.stableMs : 2 * this.stableMs;
     this.current = this.bestFor(this.estimate);
   }
