@@ -6,7 +6,7 @@ import { startShapedLink, type ShapedLink } from '../test/helpers/shaped-link';
 import { startSubscriber, type Subscriber } from '../test/helpers/whep-subscriber';
 import { startLoadedRoom } from './bench-room';
 import { median, now, percentile, sleep } from './measure';
-import { treeCpuSeconds } from './proc-cpu';
+import { cpuBetween, treeCpuByPid, treeCpuSeconds } from './proc-cpu';
 import type { ServerProcess } from './server-process';
 
 /** One subscriber behind a shaped link (token bucket, 250 ms drop-tail queue, transport-wide-cc offered). */
@@ -189,7 +189,7 @@ export async function adaptiveDelivery(server: ServerProcess, measureS: number):
     }
   };
   const serverCpuOver = async (seconds: number, pids: Record<string, number> = {}) => {
-    const c0 = treeCpuSeconds(server.pid).seconds;
+    const tree0 = treeCpuByPid(server.pid);
     const p0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, treeCpuSeconds(pid).seconds]));
     const t0 = now();
     await sleep(seconds * 1000);
@@ -199,7 +199,9 @@ export async function adaptiveDelivery(server: ServerProcess, measureS: number):
       const c = treeCpuSeconds(pid);
       if (c.processes) per[k] = (c.seconds - p0[k]) / secs;
     }
-    return { cores: (treeCpuSeconds(server.pid).seconds - c0) / secs, per };
+    const tree1 = treeCpuByPid(server.pid);
+    // the tree (processes alive at the end), and the server's Node process alone (where fan-out and estimation run)
+    return { cores: cpuBetween(tree0, tree1) / secs, node: ((tree1.get(server.pid) ?? 0) - (tree0.get(server.pid) ?? 0)) / secs, per };
   };
 
   try {
@@ -211,7 +213,8 @@ export async function adaptiveDelivery(server: ServerProcess, measureS: number):
     const extra: Subscriber[] = [];
     for (let i = 0; i < 5; i++) extra.push(await subscribe(`fan-${i}`));
     for (let i = 0; i < 5; i++) await until(`fan-${i}`, (s) => s.rendition === 'high' && settled(s), 15_000);
-    await sleep(3000);
+    await onlyHigh(); // they started on medium: its encoder stops 5 s after the last one left it
+    await sleep(1000);
     const six = await serverCpuOver(windowS);
     for (const s of extra) await release(s);
 
@@ -331,9 +334,9 @@ export async function adaptiveDelivery(server: ServerProcess, measureS: number):
       withLowerRungsCores: lower.cores,
       lowerRungSubscribers,
       encoderCores: lower.per,
-      oneViewerCores: (one.cores + highOnly.cores) / 2,
-      sixViewersCores: six.cores,
-      perExtraSubscriberCores: (six.cores - (one.cores + highOnly.cores) / 2) / 5,
+      oneViewerCores: (one.node + highOnly.node) / 2,
+      sixViewersCores: six.node,
+      perExtraSubscriberCores: (six.node - (one.node + highOnly.node) / 2) / 5,
     };
   } finally {
     await Promise.allSettled(subs.map(leave));
@@ -371,6 +374,6 @@ export function adaptiveMarkdown(a: AdaptiveResult): string {
     `| PLI → first keyframe packet, on high (${a.keyframeMs.length} of ${a.keyframeMs.length + a.keyframeMissed}) median / p95 | ${f1(a.keyframeMedianMs)} / ${f1(a.keyframeP95Ms)} ms | median ≤ 150 ms |`,
     `| server CPU, a viewer on high only / plus subscribers on ${a.lowerRungSubscribers.map((r) => r ?? 'paused').join(' and ')} (cores) | ${f2(a.highOnlyCores)} / ${f2(a.withLowerRungsCores)} | |`,
     `| extra CPU of medium + low: server tree difference (includes two subscribers); the encoders' ffmpeg alone (medium ${f2(enc.medium)}, low ${f2(enc.low)}; high ${f2(enc.high)}) | ${f2(a.withLowerRungsCores - a.highOnlyCores)}; ${f2(lowerEnc)} | ≤ 0.1 core |`,
-    `| per extra subscriber (fan-out + estimation): server CPU with 6 viewers on high − with 1, ÷ 5 (${f2(a.sixViewersCores)} − ${f2(a.oneViewerCores)} cores) | ${f3(a.perExtraSubscriberCores)} core | |`,
+    `| per extra subscriber (fan-out + estimation): the server's Node process with 6 viewers on high − with 1, ÷ 5 (${f2(a.sixViewersCores)} − ${f2(a.oneViewerCores)} cores) | ${f3(a.perExtraSubscriberCores)} core | |`,
   ].join('\n');
 }

@@ -44,6 +44,31 @@ export function treeCpuSeconds(root: number): { seconds: number; processes: numb
   return { seconds: ticks / CLK_TCK, processes: n };
 }
 
+/**
+ * CPU seconds of each live process of `root`'s tree (utime + stime, without reaped children: a child that exits adds
+ * its whole lifetime to its parent's cutime at once, which would land in whatever window is being measured).
+ */
+export function treeCpuByPid(root: number): Map<number, number> {
+  const stats = allStats();
+  const byParent = new Map<number, ProcStat[]>();
+  for (const s of stats) byParent.set(s.ppid, [...(byParent.get(s.ppid) ?? []), s]);
+  const out = new Map<number, number>();
+  const walk = (s: ProcStat) => {
+    out.set(s.pid, (s.utime + s.stime) / CLK_TCK);
+    for (const c of byParent.get(s.pid) ?? []) walk(c);
+  };
+  const rootStat = stats.find((s) => s.pid === root);
+  if (rootStat) walk(rootStat);
+  return out;
+}
+
+/** CPU seconds between two treeCpuByPid snapshots: processes alive at the end, counted from the start (or from 0 if new). */
+export function cpuBetween(start: Map<number, number>, end: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, sec] of end) sum += sec - (start.get(pid) ?? 0);
+  return sum;
+}
+
 /** The live children of `parent` whose command line contains every one of `words` (e.g. an output's ffmpeg). */
 export function childWith(parent: number, words: string[]): number | undefined {
   for (const s of allStats()) {
