@@ -8,6 +8,7 @@ import { startLoadedRoom } from './bench-room';
 import { median, now, percentile, sleep } from './measure';
 import { cpuBetween, treeCpuByPid, treeCpuSeconds } from './proc-cpu';
 import type { ServerProcess } from './server-process';
+import { switchingCost, type SwitchingCost } from './switching-cost';
 
 /** One subscriber behind a shaped link (token bucket, 250 ms drop-tail queue, transport-wide-cc offered). */
 export interface LinkResult {
@@ -54,6 +55,8 @@ export interface AdaptiveResult {
   oneViewerCores: number;
   sixViewersCores: number;
   perExtraSubscriberCores: number;
+  /** The switching logic alone, in-process (bench/switching-cost.ts). */
+  switching: SwitchingCost;
 }
 
 type SubView = { rendition: string | null; targetRendition: string | null; estimateKbps?: number };
@@ -337,6 +340,7 @@ export async function adaptiveDelivery(server: ServerProcess, measureS: number):
       oneViewerCores: (one.node + highOnly.node) / 2,
       sixViewersCores: six.node,
       perExtraSubscriberCores: (six.node - (one.node + highOnly.node) / 2) / 5,
+      switching: switchingCost(),
     };
   } finally {
     await Promise.allSettled(subs.map(leave));
@@ -374,6 +378,7 @@ export function adaptiveMarkdown(a: AdaptiveResult): string {
     `| PLI → first keyframe packet, on high (${a.keyframeMs.length} of ${a.keyframeMs.length + a.keyframeMissed}) median / p95 | ${f1(a.keyframeMedianMs)} / ${f1(a.keyframeP95Ms)} ms | median ≤ 150 ms |`,
     `| server CPU, a viewer on high only / plus subscribers on ${a.lowerRungSubscribers.map((r) => r ?? 'paused').join(' and ')} (cores) | ${f2(a.highOnlyCores)} / ${f2(a.withLowerRungsCores)} | |`,
     `| extra CPU of medium + low: server tree difference (includes two subscribers); the encoders' ffmpeg alone (medium ${f2(enc.medium)}, low ${f2(enc.low)}; high ${f2(enc.high)}) | ${f2(a.withLowerRungsCores - a.highOnlyCores)}; ${f2(lowerEnc)} | ≤ 0.1 core |`,
-    `| per extra subscriber (fan-out + estimation): the server's Node process with 6 viewers on high − with 1, ÷ 5 (${f2(a.sixViewersCores)} − ${f2(a.oneViewerCores)} cores) | ${f3(a.perExtraSubscriberCores)} core | |`,
+    `| per extra subscriber, end to end (fan-out + estimation): the server's Node process with 6 viewers on high − with 1, ÷ 5 (${f2(a.sixViewersCores)} − ${f2(a.oneViewerCores)} cores; below this machine's noise) | ${f3(a.perExtraSubscriberCores)} core | |`,
+    `| per subscriber, the switching logic alone (in-process: ${f1(a.switching.updateMicros)} µs per 200 ms decision, ${f2(a.switching.packetMicros)} µs per packet renumbered and metered) | ${a.switching.coresPerSubscriber.toFixed(5)} core | |`,
   ].join('\n');
 }

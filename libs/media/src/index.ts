@@ -21,3 +21,6 @@ export * from './ffmpeg/hls-args';
 export * from './delivery/twcc-tracker';
 export * from './room/room-views';
 export * from './delivery/werift-feedback';
+export * from './delivery/delivery-controller';
+export * from './delivery/video-forwarder';
+export * from './delivery/rate-meter';
