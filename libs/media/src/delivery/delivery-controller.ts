@@ -147,7 +147,8 @@ export class DeliveryController {
       const p = this.probe;
       if (s.rrLoss !== undefined) p.rrSeen = true;
       p.maxLoss = Math.max(p.maxLoss, loss, t?.loss ?? 0);
-      const earlyFail = (t !== undefined && (t.queueDelayMs > 60 || (t.packets >= 30 && t.loss > LOSS_CONGESTION))) || lossy;
+      // cut short on a growing queue; on loss only when it is clearly more than random loss over enough packets
+      const earlyFail = (t !== undefined && (t.queueDelayMs > 60 || (t.packets >= 50 && t.loss > 1.5 * LOSS_CONGESTION))) || lossy;
       const duration = this.o.twcc ? 1500 : 3000;
       if (earlyFail) {
         this.endProbe(now, false);
@@ -158,7 +159,7 @@ export class DeliveryController {
         probeEvent = { event: 'failed', targetKbps: Math.round(p.target), why: t ? `queue ${Math.round(t.queueDelayMs)} ms, ${Math.round(t.loss * 100)}% lost` : `${Math.round(loss * 100)}% lost` };
       } else if (now - p.startedAt >= duration && (this.o.twcc || p.rrSeen)) {
         // with feedback, the window holds the probe's packets only (the caller measures afresh when a probe starts)
-        const ok = this.o.twcc ? t !== undefined && t.receivedKbps >= 0.8 * p.target && t.loss < 0.06 : p.maxLoss < 0.05;
+        const ok = this.o.twcc ? t !== undefined && t.receivedKbps >= 0.8 * p.target && t.loss < 0.08 : p.maxLoss < 0.05;
         this.endProbe(now, ok);
         probeEvent = { event: ok ? 'succeeded' : 'failed', targetKbps: Math.round(p.target), why: t ? `${Math.round(t.receivedKbps)} kbps received, ${Math.round(p.maxLoss * 100)}% lost at most` : `${Math.round(p.maxLoss * 100)}% lost at most` };
         if (ok) {
