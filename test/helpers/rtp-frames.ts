@@ -186,7 +186,6 @@ export interface AssemblerStats {
  */
 export class FrameAssembler {
   private pending: Pending[] = [];
-  private readonly padding = new Set<number>();
   private lastTs: number | undefined;
   private lastEndSeq: number | undefined;
   needKeyframe = true;
@@ -201,13 +200,6 @@ export class FrameAssembler {
 
   push(p: RtpLike, now: number): void {
     const { timestamp: ts, sequenceNumber: seq } = p.header;
-    if (p.payload.length === 0) {
-      // padding only (a sender probing the link): it takes a sequence number between frames and carries no media
-      this.padding.add(seq);
-      if (this.padding.size > 1024) this.padding.delete(this.padding.values().next().value as number);
-      this.drain(now);
-      return;
-    }
     if (this.lastTs !== undefined && tsDiff(ts, this.lastTs) <= 0) {
       this.stats.latePackets++;
       return;
@@ -234,7 +226,6 @@ export class FrameAssembler {
     let start: number;
     if (this.lastEndSeq !== undefined) {
       start = (this.lastEndSeq + 1) & 0xffff;
-      while (this.padding.delete(start)) start = (start + 1) & 0xffff;
     } else {
       start = f.markerSeq;
       for (const s of f.packets.keys()) if (seqDiff(s, start) < 0) start = s;

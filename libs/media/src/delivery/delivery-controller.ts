@@ -91,7 +91,6 @@ export class DeliveryController {
   private readonly need: number[];
   private readonly headroom: number;
   probesStarted = 0;
-  probesSucceeded = 0;
 
   constructor(private readonly o: DeliveryControllerOptions) {
     if (o.ladder.length === 0) throw new RangeError('empty ladder');
@@ -124,10 +123,6 @@ export class DeliveryController {
 
   get estimateKbps(): number {
     return Math.round(this.estimate);
-  }
-
-  get probing(): boolean {
-    return this.probe !== undefined;
   }
 
   update(s: LinkSample): Decision {
@@ -233,7 +228,6 @@ export class DeliveryController {
     this.probe = undefined;
     this.lossNewsAfter = Math.max(this.lossNewsAfter, now + (this.o.twcc ? 600 : 1500));
     if (ok) {
-      this.probesSucceeded++;
       this.backoffMs = this.o.twcc ? this.stableMs : 2 * this.stableMs;
       this.nextProbeAt = now + this.stableMs;
     } else {

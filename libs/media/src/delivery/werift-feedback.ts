@@ -1,6 +1,6 @@
 import { type RTCRtpSender, type RtpPacket, type TransportWideCC } from 'werift';
-import type { LinkSample } from '../delivery/delivery-controller';
-import type { TwccResult } from '../delivery/twcc-tracker';
+import type { LinkSample } from './delivery-controller';
+import type { TwccResult } from './twcc-tracker';
 
 /** werift glue for a subscriber's delivery: reading transport-wide feedback, taking over NACKs, and log text. */
 

@@ -43,9 +43,4 @@ export class KeyframeGate {
     this.forced++;
     return true;
   }
-
-  /** How long the oldest pending request has waited (for metrics), or undefined. */
-  waitingMs(nowMs: number): number | undefined {
-    return this.pendingSince === undefined ? undefined : nowMs - this.pendingSince;
-  }
 }

@@ -36,10 +36,7 @@ export interface RenditionStats {
  * The ladder's encoders: each rung is encoded once and shared by everyone on it. High runs while the mixer runs; a
  * lower rung's encoder runs only while someone (a subscriber) uses it.
  */
-export class RenditionEncoders extends EventEmitter<{
-  rtp: [rendition: string, packet: Buffer, keyframeStart: boolean];
-  keyframe: [rendition: string, latencyMs: number | undefined];
-}> {
+export class RenditionEncoders extends EventEmitter<{ rtp: [rendition: string, packet: Buffer, keyframeStart: boolean] }> {
   private readonly encoders = new Map<string, VideoEncoder>();
   private readonly users = new Map<string, number>();
   private readonly stopTimers = new Map<string, NodeJS.Timeout>();
@@ -93,7 +90,6 @@ export class RenditionEncoders extends EventEmitter<{
     );
     this.encoders.set(name, enc);
     enc.on('rtp', (p, k) => this.emit('rtp', name, p, k));
-    enc.on('keyframe', (ms) => this.emit('keyframe', name, ms));
     await enc.start();
     if (name !== this.high) this.logger?.log(`rendition ${name} (${spec.width}x${spec.height} ${spec.bitrateKbps} kbps) started`);
   }

@@ -34,7 +34,7 @@ const IVF_FRAME_HEADER = 12;
  * Keyframes come on request (`requestKeyframe`, rate-limited by a KeyframeGate) on the very next frame: the frame's
  * timestamp carries the mark that ffmpeg's -force_key_frames expression turns into an IDR.
  */
-export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeStart: boolean]; keyframe: [latencyMs: number | undefined] }> {
+export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeStart: boolean] }> {
   private socket?: Socket;
   private proc?: SupervisedProcess;
   private readonly continuity: RtpContinuity;
@@ -44,8 +44,6 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
   private readonly ticksPerFrame: number;
   private baseIndex?: number;
   private lastTakenSlot = -1;
-  /** When the forced keyframe now being encoded was asked for (to measure request → first packet). */
-  private forcedRequestedAt?: number;
   private lastKeyframeTs?: number;
   readonly keyframes: KeyframeGate;
   framesIn = 0;
@@ -113,8 +111,6 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
     if (key && rtpTimestamp(msg) !== this.lastKeyframeTs) {
       this.lastKeyframeTs = rtpTimestamp(msg);
       this.keyframesOut++;
-      this.emit('keyframe', this.forcedRequestedAt === undefined ? undefined : performance.now() - this.forcedRequestedAt);
-      this.forcedRequestedAt = undefined;
     }
     this.continuity.rewrite(msg, performance.now());
     this.packetsOut++;
@@ -141,10 +137,7 @@ export class VideoEncoder extends EventEmitter<{ rtp: [packet: Buffer, keyframeS
       return;
     }
     this.baseIndex ??= index;
-    const now = performance.now();
-    const waited = this.keyframes.waitingMs(now);
-    const force = this.keyframes.shouldForce(now);
-    if (force && waited !== undefined) this.forcedRequestedAt = now - waited;
+    const force = this.keyframes.shouldForce(performance.now());
     this.framesIn++;
     // Copy: the canvas is redrawn in place on the next tick while this write may still be queued. The copies come
     // from a small pool (at most ~3 frames are in flight, see above) and go back to it once written.

@@ -23,7 +23,7 @@ export interface ParticipantView {
   };
 }
 
-export type DeliveryTotals = { switchesUp: number; switchesDown: number; retransmissions: number; retransmissionsSkipped: number; nacksReceived: number; paddingPacketsOut: number };
+export type DeliveryTotals = { switchesUp: number; switchesDown: number; retransmissions: number; retransmissionsSkipped: number; nacksReceived: number; probePacketsOut: number };
 
 export interface DeliveryStats {
   /** Subscribers per rendition they receive or are switching to (`paused`: audio only). */

@@ -41,13 +41,12 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly taps = new Set<MixTap>();
   /** Delivery counters of subscribers that left (so that the room's totals never go back). */
-  private readonly retiredDelivery: DeliveryTotals = { switchesUp: 0, switchesDown: 0, retransmissions: 0, retransmissionsSkipped: 0, nacksReceived: 0, paddingPacketsOut: 0 };
+  private readonly retiredDelivery: DeliveryTotals = { switchesUp: 0, switchesDown: 0, retransmissions: 0, retransmissionsSkipped: 0, nacksReceived: 0, probePacketsOut: 0 };
   private mixer?: RoomMixer;
   private mixerStarting?: Promise<RoomMixer>;
   private idleTimer?: NodeJS.Timeout;
   private closed = false;
   private opts: RoomOptions;
-  private ladderCache?: readonly RenditionSpec[];
   /** Identities present (publishing, or subscribing visibly), with how many sessions each has. */
   private readonly present = new Map<string, number>();
 
@@ -66,7 +65,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** The renditions of the mix, high first (fixed when the room is created). */
   get ladder(): readonly RenditionSpec[] {
-    return (this.ladderCache ??= ladderOf(this.opts));
+    return ladderOf(this.opts);
   }
 
   /** The active speaker's identity, when the mixer has found one. */
@@ -312,7 +311,7 @@ export class Room extends EventEmitter<RoomEvents> {
     mixer.audio.acquire(MIX_ALL);
     this.taps.add(tap);
     this.updateOutputKeyframes();
-    mixer.renditions.requestKeyframe(this.ladder[0].name); // the output starts at once
+    mixer.renditions.requestKeyframe(mixer.renditions.high); // the output starts at once
     return tap;
   }
 
@@ -356,7 +355,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!this.mixer) return;
     let outputs = this.taps.size;
     for (const s of this.subscribers.values()) if (s.hidden) outputs++;
-    this.mixer.renditions.setKeyframeInterval(this.ladder[0].name, outputs > 0 ? OUTPUT_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS);
+    this.mixer.renditions.setKeyframeInterval(this.mixer.renditions.high, outputs > 0 ? OUTPUT_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS);
   }
 
   /** Visible participants (hidden recorder/livestream subscribers do not count). */

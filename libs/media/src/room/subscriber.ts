@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { RenditionSpec } from '@app/core';
-import { RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RTP_EXTENSION_URI, RtpPacket, serializeTransportWideCC, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
+import { RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpSrPacket, RtcpTransportLayerFeedback, RTP_EXTENSION_URI, RtpHeader, RtpPacket, serializeTransportWideCC, TransportWideCC, wrapRtx, type RTCPeerConnection, type RTCRtpSender, type RtcpPacket } from 'werift';
 import { DeliveryController } from '../delivery/delivery-controller';
 import { ByteBudget, RateMeter } from '../delivery/rate-meter';
 import { TwccTracker } from '../delivery/twcc-tracker';
 import { type Forwarded, VideoForwarder } from '../delivery/video-forwarder';
 import { describe, disableWeriftRetransmissions, twccResults } from '../delivery/werift-feedback';
 import type { Logger } from '../logger';
-import { buildRtp } from '../rtp/rtp-bytes';
+import { RTP_MIN_HEADER } from '../rtp/rtp-bytes';
 import type { CloseReason } from './publisher';
 
 /** What a subscriber needs of the mixer's renditions. */
@@ -82,16 +82,15 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
   private lastReport?: { lost: number; highest: number };
   /** The rate changed (a switch, a pause, a probe) at this time: feedback about packets sent before says nothing now. */
   private measureSince = -Infinity;
-  private probeKbps?: number;
   /** Probe bytes still to send in this update interval (copies of recent packets). */
-  private paddingDebt = 0;
+  private probeDebt = 0;
   private probeCursor = 0;
   private keyframeAskedAt = 0;
   static SILENCE_TIMEOUT_MS = 15_000;
   variant = 'all';
   videoPacketsOut = 0;
   audioPacketsOut = 0;
-  paddingPacketsOut = 0;
+  probePacketsOut = 0;
   bytesOut = 0;
   pliReceived = 0;
   nacksReceived = 0;
@@ -157,19 +156,18 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
   }
 
   /** The rendition it receives (null: video paused or none yet), what it wants, and its estimate. */
-  get quality(): { rendition: string | null; target: string | null; estimateKbps?: number; probing: boolean } {
+  get quality(): { rendition: string | null; target: string | null; estimateKbps?: number } {
     return {
       rendition: this.forwarder.current ?? null,
       target: this.forwarder.target,
       ...(this.controller ? { estimateKbps: this.controller.estimateKbps } : {}),
-      probing: this.probeKbps !== undefined,
     };
   }
 
   stats(): {
     videoPacketsOut: number;
     audioPacketsOut: number;
-    paddingPacketsOut: number;
+    probePacketsOut: number;
     bytesOut: number;
     pliReceived: number;
     nacksReceived: number;
@@ -178,8 +176,8 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     switchesUp: number;
     switchesDown: number;
   } {
-    const { videoPacketsOut, audioPacketsOut, paddingPacketsOut, bytesOut, pliReceived, nacksReceived, retransmissions, retransmissionsSkipped, switchesUp, switchesDown } = this;
-    return { videoPacketsOut, audioPacketsOut, paddingPacketsOut, bytesOut, pliReceived, nacksReceived, retransmissions, retransmissionsSkipped, switchesUp, switchesDown };
+    const { videoPacketsOut, audioPacketsOut, probePacketsOut, bytesOut, pliReceived, nacksReceived, retransmissions, retransmissionsSkipped, switchesUp, switchesDown } = this;
+    return { videoPacketsOut, audioPacketsOut, probePacketsOut, bytesOut, pliReceived, nacksReceived, retransmissions, retransmissionsSkipped, switchesUp, switchesDown };
   }
 
   private hold(r: string): void {
@@ -223,12 +221,11 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     };
     const d = this.controller.update(sample);
     if (d.probe) {
-      this.logger?.debug?.(`subscriber ${this.identity} (${this.id}): probe to ${d.probe.targetKbps} kbps ${d.probe.event}${d.probe.why ? `: ${d.probe.why}` : ''} (${describe(sample)}; media ${Math.round(this.mediaSent.kbps(now))} kbps, ${this.paddingPacketsOut} probe packets so far)`);
+      this.logger?.debug?.(`subscriber ${this.identity} (${this.id}): probe to ${d.probe.targetKbps} kbps ${d.probe.event}${d.probe.why ? `: ${d.probe.why}` : ''} (${describe(sample)}; media ${Math.round(this.mediaSent.kbps(now))} kbps, ${this.probePacketsOut} probe packets so far)`);
       this.measureAfresh(now);
     }
-    this.probeKbps = d.probeKbps;
-    // the probe's rate on top of the media (not of everything sent: that would count the padding itself)
-    this.paddingDebt = d.probeKbps === undefined ? 0 : Math.max(0, ((d.probeKbps - this.mediaSent.kbps(now)) * UPDATE_MS) / 8);
+    // the probe's rate on top of the media (not of everything sent: that would count the probe's own packets)
+    this.probeDebt = d.probeKbps === undefined ? 0 : Math.max(0, ((d.probeKbps - this.mediaSent.kbps(now)) * UPDATE_MS) / 8);
     // retransmissions may use what the estimate leaves beyond the media, and at least a tenth of it
     this.rtxBudget.kbps = Math.max(d.estimateKbps * 0.1, d.estimateKbps - this.mediaSent.kbps(now));
     if (d.rendition !== this.forwarder.target) this.retarget(d.rendition, d.estimateKbps, d.reason ?? 'estimate changed', describe(sample));
@@ -257,18 +254,18 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
    * sequence numbers: browsers' SRTP drops replayed packets), else as duplicates on the video stream (a receiver drops a
    * duplicate as one; padding-only packets would take sequence numbers that some players, werift's, drop and then NACK).
    */
-  private pad(maxPackets: number): void {
-    if (!this.videoSender || this.paddingDebt <= 0) return;
+  private probe(maxPackets: number): void {
+    if (!this.videoSender || this.probeDebt <= 0) return;
     const now = performance.now();
-    for (let i = 0; i < maxPackets && this.paddingDebt > 0; i++) {
+    for (let i = 0; i < maxPackets && this.probeDebt > 0; i++) {
       const f = this.forwarder.recent(this.probeCursor++ % 64);
       if (!f) {
         this.probeCursor = 0;
         return;
       }
       this.sendCopy(f, now, true);
-      this.paddingPacketsOut++;
-      this.paddingDebt -= f.buf.length + WIRE_OVERHEAD;
+      this.probePacketsOut++;
+      this.probeDebt -= f.buf.length + WIRE_OVERHEAD;
     }
   }
 
@@ -335,18 +332,20 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     this.videoPacketsOut++;
     this.mediaSent.add(f.buf.length + WIRE_OVERHEAD, now);
     this.send(this.videoSender, pkt, f.buf.length);
-    if (this.paddingDebt > 0) this.pad(4);
+    if (this.probeDebt > 0) this.probe(4);
   }
 
   sendAudio(opus: Buffer): void {
     this.audioTs = (this.audioTs + 960) >>> 0;
     this.audioSeq = (this.audioSeq + 1) & 0xffff;
     if (!this.audioSender || !this.connected) return;
-    const packet = buildRtp({ payloadType: 111, seq: this.audioSeq, timestamp: this.audioTs, ssrc: this.audioSender.ssrc, payload: opus });
+    // a packet object straight away (werift serializes it; the shared Opus payload is only read)
+    const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.audioSeq, timestamp: this.audioTs, ssrc: this.audioSender.ssrc });
+    const size = RTP_MIN_HEADER + opus.length;
     this.audioPacketsOut++;
-    this.mediaSent.add(packet.length + WIRE_OVERHEAD, performance.now());
-    this.send(this.audioSender, RtpPacket.deSerialize(packet), packet.length);
-    if (this.paddingDebt > 0) this.pad(6); // every 20 ms
+    this.mediaSent.add(size + WIRE_OVERHEAD, performance.now());
+    this.send(this.audioSender, new RtpPacket(header, opus), size);
+    if (this.probeDebt > 0) this.probe(6); // every 20 ms
   }
 
   private onRtcp(p: RtcpPacket): void {
