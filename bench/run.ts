@@ -8,6 +8,10 @@
  * in BENCH_LINKS (kbps, default 150,300,500,1000,3000), settling BENCH_ADAPTIVE_SETTLE s (10) and measured over
  * BENCH_SECONDS (at most 15 s); time to adapt down and up, BENCH_ADAPT_ROUNDS times (2); PLI → keyframe; CPU of the
  * lower rungs and of each extra subscriber.
+ * Then, unless BENCH_FANOUT=0, fan-out (bench/fanout-bench.ts): server CPU (whole process, main thread, other threads,
+ * ffmpeg) with 0 and BENCH_FANOUT_SIZES (default 10,25,50) light viewers, the slope per viewer and viewers per core;
+ * and unless BENCH_JOIN_STALL=0, the join stall (bench/join-stall.ts, BENCH_JOIN_STALL_ROUNDS rounds, default 3): the
+ * longest gap between a room's frames while others join another room and that room.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +24,10 @@ import { startSubscriber, type DecodedFrame, type Subscriber } from '../test/hel
 import { treeCpuSeconds } from './proc-cpu';
 import { countDownlink, flipLatencies, median, now, percentile, sleep } from './measure';
 import { adaptiveDelivery, adaptiveMarkdown, type AdaptiveResult } from './adaptive-bench';
+import { fanoutCost, fanoutMarkdown, type FanoutResult } from './fanout-bench';
+import { joinStallMarkdown, measureJoinStall, type JoinStallResult } from './join-stall';
+import { roomsMarkdown, roomsPerNode, type RoomsResult } from './rooms-bench';
+import { clusterBench, clusterMarkdown, type ClusterResult } from './cluster-bench';
 import { livestreamCost, type LivestreamCost } from './livestream-bench';
 import { recordingCost, type RecordingCost } from './recording-bench';
 import { startServer } from './server-process';
@@ -78,6 +86,22 @@ async function baseline(): Promise<{ p50: number; p95: number; samples: number }
   }
 }
 
+/**
+ * As a WHIP client does with 503 + Retry-After: the joins of a big room one right after the other keep its worker busy
+ * (handshakes, decoder spawns), which admission control may answer with `worker_load` for a moment.
+ */
+async function retryOn503<T>(start: () => Promise<T>, untilMs = Date.now() + 60_000): Promise<T> {
+  for (;;) {
+    try {
+      return await start();
+    } catch (e) {
+      if (!/answered 503/.test((e as Error).message) || Date.now() > untilMs) throw e;
+      console.log(`bench: a join was refused for a moment (${(e as Error).message.slice(0, 160)}); retrying in 2 s`);
+      await sleep(2000);
+    }
+  }
+}
+
 async function room(server: Awaited<ReturnType<typeof startServer>>, n: number, base: { p50: number; p95: number }): Promise<RoomResult> {
   const name = `bench-${n}`;
   await server.admin('POST', '/v1/rooms', { name, width: W, height: H, fps: FPS, videoBitrateKbps: KBPS });
@@ -85,10 +109,11 @@ async function room(server: Awaited<ReturnType<typeof startServer>>, n: number, 
   const subs: Subscriber[] = [];
   try {
     for (let i = 0; i < n; i++) {
+      const token = await server.token(name, `pub-${i}`);
       pubs.push(
-        await startPublisher({
+        await retryOn503(() => startPublisher({
           whipUrl: `${server.baseUrl}/v1/rooms/${name}/whip`,
-          token: await server.token(name, `pub-${i}`),
+          token,
           color: i === 0 ? [255, 0, 0] : [40 + ((i * 50) % 200), 200, 40],
           toneHz: TONES[i % TONES.length],
           toneAmplitude: 0.1,
@@ -97,7 +122,7 @@ async function room(server: Awaited<ReturnType<typeof startServer>>, n: number, 
           fps: FPS,
           gop: 60,
           movingBar: true,
-        }),
+        })),
       );
     }
     // A pure viewer and publisher 1's own subscription (mix-minus), as in a meeting.
@@ -184,6 +209,9 @@ async function main(): Promise<void> {
   let rec: RecordingCost | undefined;
   let live: LivestreamCost | undefined;
   let adaptive: AdaptiveResult | undefined;
+  let fanout: FanoutResult | undefined;
+  let joinStall: JoinStallResult | undefined;
+  let roomsNode: RoomsResult | undefined;
   try {
     for (const n of SIZES) {
       const r = await room(server, n, base);
@@ -202,8 +230,25 @@ async function main(): Promise<void> {
       adaptive = await adaptiveDelivery(server, MEASURE_S);
       console.log(`adaptive: ${JSON.stringify(adaptive)}`);
     }
+    if (process.env.BENCH_FANOUT !== '0') {
+      fanout = await fanoutCost(server, MEASURE_S);
+      console.log(`fanout: ${JSON.stringify(fanout)}`);
+    }
+    if (process.env.BENCH_JOIN_STALL !== '0') {
+      joinStall = await measureJoinStall(server, { rounds: Number(process.env.BENCH_JOIN_STALL_ROUNDS ?? 3) });
+      console.log(`join stall: ${JSON.stringify(joinStall)}`);
+    }
+    if (process.env.BENCH_ROOMS !== '0') {
+      roomsNode = await roomsPerNode(server, Math.min(MEASURE_S, 10));
+      console.log(`rooms per node: ${JSON.stringify(roomsNode)}`);
+    }
   } finally {
     await server.stop();
+  }
+  let cluster: ClusterResult | undefined;
+  if (process.env.BENCH_CLUSTER !== '0') {
+    cluster = await clusterBench(Number(process.env.BENCH_CLUSTER_ROUNDS ?? 3));
+    console.log(`cluster: ${JSON.stringify(cluster)}`);
   }
   let md = table(results, base);
   if (rec) {
@@ -220,6 +265,10 @@ async function main(): Promise<void> {
       `| HLS glass to glass: colour flip → first ${live.hlsSegmentSeconds} s segment showing it listed in the playlist | ${live.hlsFlipToListedMs.map((v) => `${v.toFixed(0)} ms`).join(', ') || 'n/a'} (a player that starts 3 segments behind the live edge adds about ${3 * live.hlsSegmentSeconds} s) |`;
   }
   if (adaptive) md += `\n\n${adaptiveMarkdown(adaptive)}`;
+  if (fanout) md += `\n\n${fanoutMarkdown(fanout)}`;
+  if (joinStall) md += `\n\n${joinStallMarkdown(joinStall)}`;
+  if (roomsNode) md += `\n\n${roomsMarkdown(roomsNode)}`;
+  if (cluster) md += `\n\n${clusterMarkdown(cluster)}`;
   console.log(`\n${md}\n`);
   const out = {
     date: started.toISOString(),
@@ -230,6 +279,10 @@ async function main(): Promise<void> {
     recording: rec,
     livestream: live,
     adaptive,
+    fanout,
+    joinStall,
+    roomsPerNode: roomsNode,
+    cluster,
   };
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

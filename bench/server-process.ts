@@ -6,6 +6,9 @@ import { freePort } from '@app/jobs';
 export interface ServerProcess {
   baseUrl: string;
   pid: number;
+  /** Admin credentials (Basic auth), e.g. for a child process that mints its own tokens. */
+  apiKey: string;
+  apiSecret: string;
   admin(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: unknown }>;
   token(room: string, identity: string, extra?: Record<string, unknown>): Promise<string>;
   stop(): Promise<void>;
@@ -46,6 +49,8 @@ export async function startServer(repoRoot: string, env: Record<string, string> 
   return {
     baseUrl,
     pid: child.pid!,
+    apiKey: KEY,
+    apiSecret: SECRET,
     admin,
     async token(room, identity, extra = {}) {
       const r = await admin('POST', `/v1/rooms/${room}/tokens`, { identity, ...extra });

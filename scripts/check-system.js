@@ -1,16 +1,23 @@
 #!/usr/bin/env node
-// Checks the system packages the MCU needs: ffmpeg (with libx264/libvpx/libopus) and redis-server to run, and Debian's chromium for the
+// Checks the system packages the MCU needs: ffmpeg (with libx264/libvpx/libopus), ffprobe and redis-server to run, and Debian's chromium for the
 // browser tests (`node scripts/check-system.js test`).
 // As root on Debian/Ubuntu it installs what is missing with apt-get; otherwise it stops and names what to install.
 // Plain JavaScript with no dependencies: it runs before `npm install` has installed anything.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const path = require('node:path');
 
 const has = (cmd) => spawnSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore' }).status === 0;
+// ffprobe as the app finds it (libs/media's ffprobeCandidate): FFPROBE_PATH, else beside FFMPEG_PATH, else on PATH
+const ffprobeElsewhere = () => {
+  if (process.env.FFPROBE_PATH) return true;
+  const ffmpeg = process.env.FFMPEG_PATH;
+  return Boolean(ffmpeg && /[\\/]/.test(ffmpeg) && fs.existsSync(path.join(path.dirname(ffmpeg), 'ffprobe')));
+};
 const needed = [
   { bin: 'ffmpeg', pkg: 'ffmpeg', skip: () => Boolean(process.env.FFMPEG_PATH) },
-  { bin: 'ffprobe', pkg: 'ffmpeg', skip: () => false },
+  { bin: 'ffprobe', pkg: 'ffmpeg', skip: ffprobeElsewhere },
   // the embedded default runs its own redis-server; with REDIS_URL set, none is needed here
   { bin: 'redis-server', pkg: 'redis-server', skip: () => Boolean(process.env.REDIS_URL) && !process.argv.includes('test') },
 ];

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { loadConfig } from '@app/config';
 
 // js-yaml comes with jest (no types installed): the file's structure is checked even where no compose validator is
 // installed; `docker compose config` / `docker-compose config` validates it against the Compose schema when present.
@@ -36,7 +37,7 @@ describe('docker/compose.yaml', () => {
   const s = compose.services;
 
   it('has redis with persistence, the server, two workers and coturn', () => {
-    expect(Object.keys(s).sort()).toEqual(['coturn', 'redis', 'server', 'worker-1', 'worker-2']);
+    expect(Object.keys(s).sort()).toEqual(['coturn', 'redis', 'server', 'server-2', 'worker-1', 'worker-2']);
     expect(s.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
     expect(s.redis.volumes).toEqual(['redis-data:/data']);
     for (const w of ['worker-1', 'worker-2']) {
@@ -48,8 +49,20 @@ describe('docker/compose.yaml', () => {
     expect(s.server.environment).toMatchObject({ RUN_WORKER: 'false', REDIS_URL: 'redis://redis:6379' });
   });
 
+  it('has a "cluster" profile with a second MCU node on the same Redis, with its own id, URL and ports', () => {
+    const two = s['server-2'] as Service & { profiles?: string[] };
+    expect(two.profiles).toEqual(['cluster']);
+    expect(two.image).toBe(s.server.image);
+    expect(s.server.environment).toMatchObject({ NODE_ID: 'node-1' });
+    expect(two.environment).toMatchObject({ NODE_ID: 'node-2', REDIS_URL: 'redis://redis:6379', RUN_WORKER: 'false', RTC_MIN_PORT: '40101', RTC_MAX_PORT: '40200' });
+    expect(s.server.environment?.PUBLIC_URL).toMatch(/:3000\}$/);
+    expect(two.environment?.PUBLIC_URL).toMatch(/:3001\}$/);
+    expect(two.ports).toEqual(['3001:3000', '40101-40200:40101-40200/udp']);
+    expect((s as Record<string, Service & { profiles?: string[] }>).server.profiles).toBeUndefined();
+  });
+
   it('shares the recordings volume between server and workers', () => {
-    for (const name of ['server', 'worker-1', 'worker-2']) expect(s[name].volumes).toContain('recordings:/data/recordings');
+    for (const name of ['server', 'server-2', 'worker-1', 'worker-2']) expect(s[name].volumes).toContain('recordings:/data/recordings');
     expect(compose.volumes).toHaveProperty('recordings');
   });
 
@@ -86,6 +99,35 @@ describe('docker/compose.yaml', () => {
     const missing = spawnSync(v.cmd, [...v.args, '-f', composeFile, '--env-file', empty, 'config', '-q'], { encoding: 'utf8', env });
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/MCU_API_KEY|MCU_API_SECRET|TURN_SECRET|PUBLIC_IP/);
+  });
+});
+
+describe('credentials in the containers', () => {
+  const compose = load(readFileSync(composeFile, 'utf8')) as { services: Record<string, Service> };
+  const df = readFileSync(path.join(DOCKER, 'Dockerfile'), 'utf8');
+  const imageEnv = Object.fromEntries([...(/^ENV (.+)$/m.exec(df)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  const example = Object.fromEntries(
+    readFileSync(envExample, 'utf8')
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+
+  it('the image binds all interfaces in production mode, so it never runs on dev credentials', () => {
+    expect(imageEnv).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
+    expect(() => loadConfig({ ...imageEnv }, '/app')).toThrow(/MCU_API_KEY and MCU_API_SECRET are not set[\s\S]*NODE_ENV=production/);
+  });
+
+  it('compose requires the credentials for the server and both workers', () => {
+    for (const name of ['server', 'worker-1', 'worker-2']) {
+      expect(compose.services[name].environment).toMatchObject({ MCU_API_KEY: expect.stringMatching(/^\$\{MCU_API_KEY:\?/), MCU_API_SECRET: expect.stringMatching(/^\$\{MCU_API_SECRET:\?/) });
+    }
+  });
+
+  it('refuses .env.example\'s placeholder secrets until they are replaced', () => {
+    const env = { ...imageEnv, MCU_API_KEY: example.MCU_API_KEY, MCU_API_SECRET: example.MCU_API_SECRET, ICE_SERVERS: 'turn:203.0.113.10:3478', TURN_SECRET: example.TURN_SECRET, REDIS_URL: 'redis://redis:6379' };
+    expect(() => loadConfig(env, '/app')).toThrow(/MCU_API_SECRET is a published placeholder[\s\S]*TURN_SECRET is a published placeholder/);
+    expect(loadConfig({ ...env, MCU_API_SECRET: '6f1d0c9a4b2e8f7a3c5d', TURN_SECRET: '0b9e7d5c3a1f2e4d6c8b' }, '/app')).toMatchObject({ host: '0.0.0.0', devCredentials: false });
   });
 });
 

@@ -56,6 +56,10 @@ async function pageTiles(page: Page): Promise<ColorName[]> {
   return COLORS.map((_, i) => nearestNamedColor(s.regions[i] ?? [0, 0, 0]));
 }
 
+// Tens of seconds of a shaped link on 2 cores shared with Chromium and the load generators: a window the machine starved
+// is measured once more before the test fails.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 describe('the web client behind a shaped link (Chromium)', () => {
   let t: TestApp;
   let browser: Browser;
@@ -71,7 +75,7 @@ describe('the web client behind a shaped link (Chromium)', () => {
     link = await startShapedLink({ rateKbps: 1000, queueMs: 250, bindAddress: '0.0.0.0' });
     browser = await launchChromium();
     page = await browser.newPage();
-    await page.route('**/v1/rooms/*/whep', async (route) => {
+    await page.route(/\/v1\/rooms\/[^/]+\/whep(\?[^/]*)?$/, async (route) => {
       const req = route.request();
       if (req.method() !== 'POST') return route.continue();
       const res = await route.fetch({ postData: link.sdpTransform.offer(req.postData() ?? '') });

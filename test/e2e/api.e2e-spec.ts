@@ -137,7 +137,7 @@ describe('HTTP API', () => {
     it('401 without, with a garbage and with an expired token', async () => {
       expect((await whip('err-room', { 'content-type': 'application/sdp' })).status).toBe(401);
       expect((await whip('err-room', { 'content-type': 'application/sdp', authorization: 'Bearer garbage' })).status).toBe(401);
-      const expired = signRoomToken({ room: 'err-room', identity: 'bob', canPublish: true, canSubscribe: true }, t.config.apiSecret, {
+      const expired = signRoomToken({ room: 'err-room', identity: 'bob', canPublish: true, canSubscribe: true }, t.config.tokenSecret, {
         ttlSeconds: 10,
         nowSeconds: Date.now() / 1000 - 60,
       }).token;

@@ -40,7 +40,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     const base = `http://127.0.0.1:${port}`;
     const inherited = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, RUN_WORKER: 'true' } : {};
     server = spawn(process.execPath, [path.join(__dirname, '../../dist/apps/server/src/main.js')], {
-      env: { ...process.env, ...inherited, PORT: String(port), HOST: '127.0.0.1', MCU_API_KEY: KEY, MCU_API_SECRET: SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_SECONDS: String(BOUND_S), LOG_LEVEL: 'log', LOG_FORMAT: 'json' },
+      env: { ...process.env, ...inherited, PORT: String(port), HOST: '127.0.0.1', MCU_API_KEY: KEY, MCU_API_SECRET: SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_SECONDS: String(BOUND_S), LOG_LEVEL: 'log', LOG_FORMAT: 'json', MAX_WORKER_ELU: '1', MAX_WORKER_LAG_MS: '60000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -101,7 +101,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     // structured logs: every stdout line is a JSON object; ids are fields
     const lines = output.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.context === 'Shutdown' && String(l.msg).includes('recordings finished'))).toMatchObject({ level: 'info', service: 'mcu-server' });
-    expect(lines.some((l) => l.recordingId === id && l.room === ROOM)).toBe(true);
+    expect(lines.some((l) => l.recording === id && l.room === ROOM)).toBe(true);
     expect(lines.find((l) => l.msg === 'request completed' && (l.req as { method?: string } | undefined)?.method === 'POST' && String((l.req as { url: string }).url).endsWith('/whip'))).toMatchObject({
       room: ROOM,
       res: { statusCode: 201 },

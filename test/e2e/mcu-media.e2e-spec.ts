@@ -98,13 +98,25 @@ describe('MCU core: WHIP in, one composite + mix out over WHEP', () => {
     await waitForTiles(me, expected, 20_000);
     await waitForTiles(viewer, expected, 5_000);
 
-    await new Promise((r) => setTimeout(r, 2500)); // collect audio with all four publishing
-    const mine = me.audio(2);
-    const all = viewer.audio(2);
+    // Collect audio with all four publishing. A 2 s window on a loaded 2-core machine can hold a gap (CI once read one
+    // tone at 0.040 against 0.05), so up to four windows are looked at; the last one's levels are asserted.
     const [a, ...others] = PEOPLE.slice(0, 4).map((p) => p.tone);
-    for (const hz of others) expect(toneLevel(mine, SR, hz)).toBeGreaterThan(0.05);
-    expect(toneLevel(mine, SR, a)).toBeLessThan(0.1 * Math.min(...others.map((hz) => toneLevel(mine, SR, hz))));
-    for (const hz of [a, ...others]) expect(toneLevel(all, SR, hz)).toBeGreaterThan(0.05);
+    const read = () => {
+      const mine = me.audio(2);
+      const all = viewer.audio(2);
+      const minus = others.map((hz) => toneLevel(mine, SR, hz));
+      return { minus, own: toneLevel(mine, SR, a), heard: [a, ...others].map((hz) => toneLevel(all, SR, hz)) };
+    };
+    let lv = read();
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 2500));
+      lv = read();
+      if (Math.min(...lv.minus, ...lv.heard) > 0.05 && lv.own < 0.1 * Math.min(...lv.minus)) break;
+      console.log(`tone levels in window ${i + 1}: ${JSON.stringify(lv)}`);
+    }
+    for (const level of lv.minus) expect(level).toBeGreaterThan(0.05);
+    expect(lv.own).toBeLessThan(0.1 * Math.min(...lv.minus));
+    for (const level of lv.heard) expect(level).toBeGreaterThan(0.05);
 
     const room = await t.admin('GET', `/v1/rooms/${ROOM}`);
     const participants = (room.json as { participants: Array<{ identity: string; publisher?: unknown; subscriber?: unknown }> }).participants;

@@ -2,6 +2,7 @@
  * A tiny WHIP/WHEP stand-in (node:http + werift) that relays the publisher's RTP to every subscriber unchanged: no mixing,
  * no transcoding. The helpers' self-test uses it, and the benchmark uses it as the "plain decode" latency baseline.
  */
+import type { VideoCodec } from '@app/core';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
@@ -18,7 +19,7 @@ export interface StandIn {
 }
 
 /** WHIP in, WHEP out, RTP relayed as is (one publisher at a time is enough here). */
-export async function startStandIn(videoCodec: 'vp8' | 'h264', lossPercent = 0): Promise<StandIn> {
+export async function startStandIn(videoCodec: VideoCodec, lossPercent = 0): Promise<StandIn> {
   const codecs = () => ({ video: [videoCodec === 'h264' ? h264Codec() : vp8Codec()], audio: [opusCodec()] });
   const peers = new Map<string, RTCPeerConnection>();
   const outputs = new Map<string, { video: RTCRtpSender; audio: RTCRtpSender }>();

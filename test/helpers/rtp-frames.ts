@@ -4,6 +4,7 @@
  * - {@link FrameAssembler}: a small jitter buffer that turns VP8 or H.264 RTP into complete frames, gated on keyframes;
  * - {@link ivfHeader}/{@link ivfFrame}: IVF framing so ffmpeg can decode VP8 from a pipe.
  */
+import type { VideoCodec } from '@app/core';
 import { ivfFileHeader, ivfFrameHeader } from '../../libs/media/src/rtp/ivf';
 
 /** The subset of werift's RtpPacket used here. */
@@ -12,7 +13,7 @@ export interface RtpLike {
   payload: Buffer;
 }
 
-export type VideoCodecName = 'vp8' | 'h264';
+export type { VideoCodec };
 
 /** Signed distance a - b on the 16-bit sequence circle. */
 export function seqDiff(a: number, b: number): number {
@@ -94,7 +95,7 @@ export class RtpContinuity {
 const START_CODE = Buffer.from([0, 0, 0, 1]);
 
 /** True when this packet starts a frame (VP8: S=1 and PID=0; H.264: anything but an FU-A continuation). */
-export function isFrameStart(codec: VideoCodecName, payload: Buffer): boolean {
+export function isFrameStart(codec: VideoCodec, payload: Buffer): boolean {
   if (payload.length < 2) return false;
   if (codec === 'vp8') return (payload[0] & 0x10) !== 0 && (payload[0] & 0x07) === 0;
   const type = payload[0] & 0x1f;
@@ -115,7 +116,7 @@ export function vp8Payload(buf: Buffer): Buffer {
 }
 
 export interface AssembledFrame {
-  codec: VideoCodecName;
+  codec: VideoCodec;
   /** VP8 frame, or H.264 access unit in Annex-B. */
   data: Buffer;
   keyframe: boolean;
@@ -126,7 +127,7 @@ export interface AssembledFrame {
 }
 
 /** Depacketize the packets of one frame (in sequence order). */
-export function depacketize(codec: VideoCodecName, packets: readonly RtpLike[]): AssembledFrame {
+export function depacketize(codec: VideoCodec, packets: readonly RtpLike[]): AssembledFrame {
   const ts = packets[0]?.header.timestamp ?? 0;
   if (codec === 'vp8') {
     const data = Buffer.concat(packets.map((p) => vp8Payload(p.payload)));
@@ -192,7 +193,7 @@ export class FrameAssembler {
   readonly stats: AssemblerStats = { framesEmitted: 0, keyframesEmitted: 0, framesDropped: 0, latePackets: 0 };
 
   constructor(
-    private readonly codec: VideoCodecName,
+    private readonly codec: VideoCodec,
     private readonly onFrame: (f: AssembledFrame) => void,
     private readonly maxPending = 4,
     private readonly maxWaitMs = 500,

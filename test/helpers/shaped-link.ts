@@ -17,7 +17,7 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { RTCPeerConnection } from 'werift';
 import { TokenBucketQueue, type TokenBucketOptions, type TokenBucketStats } from './token-bucket';
-import { httpRequest, signal, waitIceGatheringComplete } from './webrtc-peer';
+import { answerResource, postOffer, signal, waitIceGatheringComplete } from './webrtc-peer';
 
 export { TokenBucketQueue, seededRandom, type TokenBucketOptions, type TokenBucketStats } from './token-bucket';
 
@@ -126,18 +126,10 @@ export async function signalWithSdpTransform(
   const local = pc.localDescription?.sdp;
   if (!local) throw new Error('no local description after gathering');
   const offer = transform.offer ? transform.offer(local) : local;
-  const res = await httpRequest(
-    'POST',
-    endpoint,
-    { Authorization: `Bearer ${token}`, 'Content-Type': 'application/sdp', Accept: 'application/sdp' },
-    offer,
-  );
-  if (res.status !== 201) throw new Error(`POST ${endpoint} answered ${res.status} (expected 201): ${res.body.slice(0, 500)}`);
-  const location = res.headers.location;
-  if (!location) throw new Error(`POST ${endpoint} answered 201 without a Location header`);
-  if (!res.body.startsWith('v=0')) throw new Error(`POST ${endpoint} answered 201 without an SDP body: ${res.body}`);
+  const res = await postOffer(endpoint, token, offer);
+  const resourceUrl = answerResource(res);
   await pc.setRemoteDescription({ type: 'answer', sdp: transform.answer ? transform.answer(res.body) : res.body });
-  return new URL(location, endpoint).toString();
+  return resourceUrl;
 }
 
 // ---- UDP adapter -------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  *
  * Media only starts once the peer is connected (RTP written before DTLS is dropped, keyframe included).
  */
+import type { VideoCodec } from '@app/core';
 import * as dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { MediaStreamTrack, type RTCPeerConnection } from 'werift';
@@ -36,7 +37,7 @@ export interface PublisherOptions extends PeerNetworkOptions {
   toneAmplitude?: number;
   video?: boolean;
   audio?: boolean;
-  videoCodec?: 'vp8' | 'h264';
+  videoCodec?: VideoCodec;
   width?: number;
   height?: number;
   fps?: number;

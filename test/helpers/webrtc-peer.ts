@@ -5,6 +5,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import {
+  MediaStreamTrack,
   RTCPeerConnection,
   RTCRtpCodecParameters,
   useNACK,
@@ -65,6 +66,21 @@ export function createPeer(
 export async function waitIceGatheringComplete(pc: RTCPeerConnection, timeoutMs = 5000): Promise<void> {
   if (pc.iceGatheringState === 'complete') return;
   await pc.iceGatheringStateChange.watch((s) => s === 'complete', timeoutMs);
+}
+
+/**
+ * A real werift offer with its ICE candidates gathered (non-trickle), as a WHIP client (`sendonly`, with tracks) or a
+ * WHEP client (`recvonly`) sends it. The peer is returned too: the caller closes it (or drops it silently).
+ */
+export async function gatheredOffer(direction: 'sendonly' | 'recvonly' = 'sendonly', video: RTCRtpCodecParameters[] = [vp8Codec()]): Promise<{ pc: RTCPeerConnection; sdp: string }> {
+  const pc = createPeer({ video, audio: [opusCodec()] });
+  for (const kind of ['video', 'audio'] as const) {
+    if (direction === 'recvonly') pc.addTransceiver(kind, { direction });
+    else pc.addTransceiver(new MediaStreamTrack({ kind }), { direction });
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitIceGatheringComplete(pc);
+  return { pc, sdp: pc.localDescription?.sdp ?? '' };
 }
 
 /**
@@ -139,8 +155,34 @@ export function httpRequest(
 }
 
 /**
- * Non-trickle WHIP/WHEP exchange: create the offer, wait for ICE gathering to complete, POST it, apply the answer.
- * Returns the absolute resource URL (the Location header resolved against `endpoint`).
+ * POST an SDP offer, following a node's 307/308 to the node hosting the room (at most `maxRedirects` hops) with the
+ * Authorization header kept (another node is another origin); each Location is resolved against the URL that sent it.
+ * Returns the final answer and the URL that gave it.
+ */
+export async function postOffer(endpoint: string, token: string, sdp: string, maxRedirects = 3): Promise<HttpResult & { url: string }> {
+  let url = endpoint;
+  for (let hop = 0; ; hop++) {
+    const res = await httpRequest('POST', url, { Authorization: `Bearer ${token}`, 'Content-Type': 'application/sdp', Accept: 'application/sdp' }, sdp);
+    const location = res.headers.location;
+    if ((res.status !== 307 && res.status !== 308) || !location) return { ...res, url };
+    if (hop >= maxRedirects) throw new Error(`POST ${endpoint}: more than ${maxRedirects} redirects (last to ${location})`);
+    url = new URL(location, url).toString();
+  }
+}
+
+/** Checks a WHIP/WHEP answer to postOffer and returns the absolute resource URL (Location resolved against the answering URL). */
+export function answerResource(res: HttpResult & { url: string }): string {
+  if (res.status !== 201) throw new Error(`POST ${res.url} answered ${res.status} (expected 201): ${res.body.slice(0, 500)}`);
+  const location = res.headers.location;
+  if (!location) throw new Error(`POST ${res.url} answered 201 without a Location header`);
+  if (!res.body.startsWith('v=0')) throw new Error(`POST ${res.url} answered 201 without an SDP body: ${res.body}`);
+  return new URL(location, res.url).toString();
+}
+
+/**
+ * Non-trickle WHIP/WHEP exchange: create the offer, wait for ICE gathering to complete, POST it (following redirects to
+ * the hosting node), apply the answer. Returns the absolute resource URL (the Location header resolved against the URL
+ * that answered 201).
  */
 export async function signal(pc: RTCPeerConnection, endpoint: string, token: string): Promise<string> {
   const offer = await pc.createOffer();
@@ -148,20 +190,10 @@ export async function signal(pc: RTCPeerConnection, endpoint: string, token: str
   await waitIceGatheringComplete(pc);
   const sdp = pc.localDescription?.sdp;
   if (!sdp) throw new Error('no local description after gathering');
-  const res = await httpRequest(
-    'POST',
-    endpoint,
-    { Authorization: `Bearer ${token}`, 'Content-Type': 'application/sdp', Accept: 'application/sdp' },
-    sdp,
-  );
-  if (res.status !== 201) {
-    throw new Error(`POST ${endpoint} answered ${res.status} (expected 201): ${res.body.slice(0, 500)}`);
-  }
-  const location = res.headers.location;
-  if (!location) throw new Error(`POST ${endpoint} answered 201 without a Location header`);
-  if (!res.body.startsWith('v=0')) throw new Error(`POST ${endpoint} answered 201 without an SDP body: ${res.body}`);
+  const res = await postOffer(endpoint, token, sdp);
+  const resourceUrl = answerResource(res);
   await pc.setRemoteDescription({ type: 'answer', sdp: res.body });
-  return new URL(location, endpoint).toString();
+  return resourceUrl;
 }
 
 /** DELETE the WHIP/WHEP resource; returns the status (does not throw on 4xx/5xx, only on network errors). */

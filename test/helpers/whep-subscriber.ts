@@ -30,7 +30,7 @@ import {
   type AssembledFrame,
   type AssemblerStats,
   type ContinuityStats,
-  type VideoCodecName,
+  type VideoCodec,
 } from './rtp-frames';
 import {
   createPeer,
@@ -144,7 +144,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
   const quality = new ViewerQualityRecorder(performance.now());
   let assembler: FrameAssembler | undefined;
   let decoder: TrackedChild | undefined;
-  let decoderCodec: VideoCodecName | undefined;
+  let decoderCodec: VideoCodec | undefined;
   let latest: DecodedFrame | undefined;
   let waiters: Array<(f: DecodedFrame | undefined) => void> = [];
   let videoSsrc: number | undefined;
@@ -261,7 +261,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
       sendPli();
     }
     const lower = mime.toLowerCase();
-    const codec: VideoCodecName | undefined =
+    const codec: VideoCodec | undefined =
       lower === 'video/h264' ? 'h264' : lower === 'video/vp8' ? 'vp8' : undefined;
     if (!codec) return;
     if (!assembler) assembler = new FrameAssembler(codec, onFrame);

@@ -31,3 +31,10 @@ export function audioOf(file: string, fromSeconds: number, seconds: number): Flo
   if (r.status !== 0) throw new Error(`cannot decode audio of ${file}: ${r.stderr}`);
   return new Float32Array(r.stdout.buffer, r.stdout.byteOffset, Math.floor(r.stdout.length / 4));
 }
+
+/** A picture file (a JPEG thumbnail) decoded and scaled to w×h RGB. */
+export function pictureOf(image: Buffer, w = 320, h = 180): RgbFrame {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-f', 'image2pipe', '-i', 'pipe:0', '-frames:v', '1', '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { input: image, maxBuffer: 16 * 1024 * 1024 });
+  if (r.status !== 0 || r.stdout.length < w * h * 3) throw new Error(`not a picture: ${r.stderr}`);
+  return { rgb: r.stdout.subarray(0, w * h * 3), width: w, height: h };
+}

@@ -1,4 +1,6 @@
-import { type ColorName, NAMED_COLORS, type Rgb } from '../helpers/media-probe';
+import { gridLayout } from '@app/core';
+import { type ColorName, insetRect, meanColor, NAMED_COLORS, nearestNamedColor, type Rgb } from '../helpers/media-probe';
+import type { DecodedFrame } from '../helpers/whep-subscriber';
 import { type Publisher, startPublisher } from '../helpers/synthetic-publisher';
 import type { TestApp } from './app-harness';
 
@@ -29,4 +31,19 @@ export function publishRedGreen(t: TestApp, room: string): Promise<Publisher[]> 
     { identity: 'red', color: 'red', tone: 440 },
     { identity: 'green', color: 'green', tone: 660 },
   ], 0.2);
+}
+
+/** Four publishers of distinct colours and tones: the 2x2 grid the adaptive and fan-out tests watch. */
+export const FOUR_PEOPLE: ReadonlyArray<{ identity: string; color: ColorName; tone: number }> = [
+  { identity: 'alice', color: 'red', tone: 440 },
+  { identity: 'bob', color: 'green', tone: 620 },
+  { identity: 'carol', color: 'blue', tone: 850 },
+  { identity: 'dave', color: 'yellow', tone: 1170 },
+];
+
+/** The colour in the middle of each of `count` grid tiles of a `w`x`h` mix, as a decoded (scaled) frame shows them. */
+export function gridTileColors(frame: DecodedFrame, count: number, w: number, h: number): ColorName[] {
+  const sx = frame.width / w;
+  const sy = frame.height / h;
+  return gridLayout(count, w, h).map((r) => nearestNamedColor(meanColor(frame, insetRect({ x: r.x * sx, y: r.y * sy, w: r.w * sx, h: r.h * sy }, 0.3))));
 }

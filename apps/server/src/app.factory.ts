@@ -2,7 +2,7 @@ import { type INestApplication, type LogLevel } from '@nestjs/common';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@app/config';
-import type { FfmpegInfo } from '@app/media';
+import { type FfmpegInfo, RoomManager } from '@app/media';
 import { AppModule } from './app.module';
 import { installQueueBoard } from './admin/queue-board';
 import { installOpenApi } from './docs/openapi';
@@ -29,5 +29,6 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
   // SIGTERM/SIGINT: ShutdownService drains first, then the hooks run; exit(0) when done (main.ts bounds the time)
   app.enableShutdownHooks([], { useProcessExit: true });
   app.enableCors({ exposedHeaders: ['Location', 'Link'] });
+  await app.get(RoomManager).ready(); // the room worker threads have loaded their code: the first room does not wait
   return app;
 }

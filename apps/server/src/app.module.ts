@@ -1,6 +1,10 @@
 import { type DynamicModule, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '@app/config';
-import { type FfmpegInfo, RoomManager } from '@app/media';
+import { type FfmpegInfo, objectLogger, RoomManager } from '@app/media';
+import { AdmissionService } from './admission/admission.service';
+import { ClusterService } from './cluster/cluster.service';
+import { NodesController } from './cluster/nodes.controller';
+import { IdleRoomsService } from './admission/idle-rooms.service';
 import { EventsGateway } from './events/events.gateway';
 import { RoomEventsService } from './events/room-events.service';
 import { HealthController } from './health/health.controller';
@@ -16,13 +20,12 @@ import { LivestreamsService } from './livestreams/livestreams.service';
 import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
 import { RoomsController } from './rooms/rooms.controller';
+import { RoomsService } from './rooms/rooms.service';
 import { TokenIssuer } from './rooms/token-issuer.service';
 import { APP_CONFIG, FFMPEG_INFO } from './tokens';
 import { SessionsService } from './webrtc/sessions.service';
 import { WebController } from './web/web.controller';
 import { WhepController, WhipController } from './webrtc/whip.controller';
-
-export const MAX_PUBLISHERS_PER_ROOM = 25;
 
 @Module({})
 export class AppModule implements OnApplicationShutdown {
@@ -35,6 +38,7 @@ export class AppModule implements OnApplicationShutdown {
       controllers: [
         HealthController,
         RoomsController,
+        NodesController,
         WhipController,
         WhepController,
         WebController,
@@ -58,18 +62,20 @@ export class AppModule implements OnApplicationShutdown {
                 ...(config.publicIp ? { publicIp: config.publicIp } : {}),
               },
               publisherTimeoutMs: config.publisherTimeoutMs,
-              maxPublishers: MAX_PUBLISHERS_PER_ROOM,
-              logger: {
-                log: (m) => logger.log(m),
-                warn: (m) => logger.warn(m),
-                error: (m) => logger.error(m),
-                debug: (m) => logger.debug(m),
-              },
+              connectTimeoutMs: config.sessionConnectTimeoutMs,
+              maxPublishers: config.maxPublishersPerRoom, // admission refuses first (503); the room's own check is the backstop
+              workers: config.mediaWorkers,
+              debugLogs: config.logLevel === 'debug' || config.logLevel === 'verbose',
+              logger: objectLogger(logger),
             });
           },
         },
+        AdmissionService,
+        IdleRoomsService,
         SessionsService,
         TokenIssuer,
+        ClusterService,
+        RoomsService,
         ...jobsProviders,
         JobsLifecycle,
         RecordingsService,
@@ -83,7 +89,7 @@ export class AppModule implements OnApplicationShutdown {
     };
   }
 
-  onApplicationShutdown(): void {
-    this.rooms.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.rooms.close();
   }
 }

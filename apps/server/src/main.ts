@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from '@app/config';
-import { FfmpegNotUsableError, locateFfmpeg } from '@app/media';
+import { ConfigError, isLoopbackHost, loadConfig } from '@app/config';
+import { FfmpegNotUsableError, locateFfmpeg, useSpawner } from '@app/media';
 import { createApp } from './app.factory';
 
 async function main(): Promise<void> {
@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   let ffmpeg;
   try {
     config = loadConfig();
-    ffmpeg = locateFfmpeg(config.ffmpegPath);
+    ffmpeg = locateFfmpeg(config.ffmpegPath, config.ffprobePath);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof FfmpegNotUsableError) {
       console.error(`\n${e.message}\n`);
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // the main thread's own ffmpeg children (HLS) are forked by a small helper process, as the room threads' are
+  useSpawner({ warn: (m) => logger.warn(m) });
   const app = await createApp(config, ffmpeg);
   // Graceful shutdown runs in the app's hooks (ShutdownService, then workers and rooms); this bounds it.
   const bound = config.shutdownTimeoutMs;
@@ -33,14 +35,19 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${config.port}`;
-  logger.log(`ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path})`);
+  logger.log(`ffmpeg ${ffmpeg.version} (${ffmpeg.source}: ${ffmpeg.path}), ffprobe (${ffmpeg.ffprobe.source}: ${ffmpeg.ffprobe.path})`);
   logger.log(`MCU listening on ${url}  (API under ${url}/v1, health ${url}/healthz)`);
   if (config.devCredentials) {
     logger.warn(
-      `MCU_API_KEY/MCU_API_SECRET are not set: using DEV credentials key="${config.apiKey}" secret="${config.apiSecret}". ` +
-        'Set both before exposing this server.',
+      `MCU_API_KEY/MCU_API_SECRET are not set: using DEV credentials key="${config.apiKey}" secret="${config.apiSecret}" ` +
+        (isLoopbackHost(config.host)
+          ? '(only this machine can reach this server). Set both before exposing it.'
+          : `ON HOST=${config.host} (MCU_DEV=1): anyone who reaches this address is admin and can mint tokens at /v1/dev/tokens.`),
     );
     logger.log(`try: curl -u ${config.apiKey}:${config.apiSecret} -X POST ${url}/v1/rooms/demo/tokens -H 'Content-Type: application/json' -d '{"identity":"alice"}'`);
+  }
+  if (!config.devCredentials && config.derivedSecrets.length) {
+    logger.warn(`${config.derivedSecrets.join(', ')} not set: derived from MCU_API_SECRET, one key per purpose. Set them in production (each rotates on its own; see README "Secrets and keys")`);
   }
 }
 

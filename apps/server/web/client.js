@@ -78,12 +78,17 @@ function waitForIce(pc) {
 async function negotiate(pc, endpoint, what) {
   await pc.setLocalDescription(await pc.createOffer());
   await waitForIce(pc);
-  const res = await request(endpoint, {
+  // The token goes in the query, not in an Authorization header: when the room runs on another node of the cluster the
+  // server answers 307 to it, and browsers drop Authorization on a redirect to another origin (the query is kept).
+  const url = new URL(endpoint, window.location.href);
+  url.searchParams.set('token', state.token);
+  const res = await request(url.toString(), {
     method: 'POST',
-    headers: { authorization: `Bearer ${state.token}`, 'content-type': 'application/sdp' },
+    headers: { 'content-type': 'application/sdp' },
     body: pc.localDescription.sdp,
   }, what);
-  const resourceUrl = new URL(res.headers.get('location'), new URL(endpoint, window.location.href)).toString();
+  // the session lives on the node that answered (res.url: after any redirect)
+  const resourceUrl = new URL(res.headers.get('location'), res.url || url).toString();
   await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
   return resourceUrl;
 }

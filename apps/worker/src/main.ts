@@ -1,8 +1,7 @@
-import { ConfigError, loadConfig } from '@app/config';
-import { FfmpegNotUsableError, locateFfmpeg } from '@app/media';
+import { ConfigError, loadConfig, pinoOptions, prettyStream } from '@app/config';
+import { startWorkers } from '@app/jobs';
+import { FfmpegNotUsableError, locateFfmpeg, objectLogger } from '@app/media';
 import { pino } from 'pino';
-import { pinoOptions, prettyStream } from '../../server/src/logging/pino-options';
-import { startWorkers } from './worker-runtime';
 
 /**
  * A worker process: BullMQ processors for recordings and webhook deliveries, on any host that reaches Redis
@@ -15,7 +14,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     if (!config.redisUrl) throw new ConfigError(['REDIS_URL is required for a separate worker (the server runs an embedded worker when it is unset)']);
-    ffmpeg = locateFfmpeg(config.ffmpegPath);
+    ffmpeg = locateFfmpeg(config.ffmpegPath, config.ffprobePath);
   } catch (e) {
     if (e instanceof ConfigError || e instanceof FfmpegNotUsableError) {
       console.error(e.message);
@@ -26,10 +25,16 @@ async function main(): Promise<void> {
   // structured logs like the server's (JSON lines with room/recording/job ids; pretty in development)
   const stream = prettyStream(config);
   const log = stream ? pino(pinoOptions(config, 'mcu-worker'), stream) : pino(pinoOptions(config, 'mcu-worker'));
-  const logger = { log: (m: string) => log.info(m), warn: (m: string) => log.warn(m), error: (m: string) => log.error(m), debug: (m: string) => log.debug(m) };
+  const logger = objectLogger({
+    log: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    error: (m) => log.error(m),
+    debug: (m) => log.debug(m),
+  });
   const serverUrl = config.serverUrl ?? `http://127.0.0.1:${config.port}`;
-  const runtime = startWorkers({ config, redisUrl: config.redisUrl, ffmpegPath: ffmpeg.path, serverUrl: () => serverUrl, logger });
-  logger.log(`started; server ${serverUrl}, recordings in ${config.recordingsDir}`);
+  const runtime = startWorkers({ config, redisUrl: config.redisUrl, ffmpegPath: ffmpeg.path, ffprobePath: ffmpeg.ffprobe.path, serverUrl: () => serverUrl, logger });
+  if (!config.devCredentials && config.derivedSecrets.length) logger.warn(`${config.derivedSecrets.join(', ')} not set: derived from MCU_API_SECRET (set the same values as on the server in production)`);
+  logger.log(`started; server ${serverUrl}, recordings in ${config.recordingsDir}, ffmpeg ${ffmpeg.path}, ffprobe ${ffmpeg.ffprobe.path} (${ffmpeg.ffprobe.source})`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

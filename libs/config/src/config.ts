@@ -1,7 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
+import { decideCredentials } from './credentials';
+import { decideSecrets } from './secrets';
 
-/** The only place that reads process.env. Validated once at start-up; defaults make `npm start` work with nothing set. */
+/** Same rule as libs/core's NODE_ID_RE (config does not depend on core). */
+const NODE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * The only place that reads process.env. Validated once at start-up; defaults make `npm start` work with nothing set (on
+ * loopback, with dev credentials: credentials.ts).
+ */
 export interface IceServer {
   urls: string[];
   username?: string;
@@ -12,23 +22,45 @@ export interface AppConfig {
   port: number;
   host: string;
   apiKey: string;
+  /** The admin password (Basic auth) and nothing else: the keys below are separate (secrets.ts). */
   apiSecret: string;
+  /** Signs and verifies room tokens (TOKEN_SECRET). */
+  tokenSecret: string;
+  /** Tokens of this key are still accepted (TOKEN_SECRET_PREVIOUS, during a rotation). */
+  tokenSecretPrevious?: string;
+  /** Signs webhook deliveries (WEBHOOK_SECRET). */
+  webhookSecret: string;
+  /** Signs the workers' hidden room tokens (WORKER_SECRET); the only key whose tokens may be hidden. */
+  workerSecret: string;
+  /** Which of TOKEN_SECRET, WEBHOOK_SECRET, WORKER_SECRET were not set and are derived from MCU_API_SECRET. */
+  derivedSecrets: string[];
   devCredentials: boolean;
   rtcMinPort?: number;
   rtcMaxPort?: number;
   publicIp?: string;
   iceServers: IceServer[];
   ffmpegPath?: string;
+  /** FFPROBE_PATH: the ffprobe recordings are measured with; otherwise the one beside ffmpeg, otherwise PATH's. */
+  ffprobePath?: string;
   redisUrl?: string;
   dataDir: string;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** Room worker threads: each room's media runs in one of them (MEDIA_WORKERS; default: one per core). */
+  mediaWorkers: number;
   /** A publisher whose connection is gone (or who sent nothing) for this long is removed. */
   publisherTimeoutMs: number;
+  /** A WHIP/WHEP session whose ICE/DTLS has not connected this long after its answer is closed (its port released). */
+  sessionConnectTimeoutMs: number;
   recordingsDir: string;
   recordingConcurrency: number;
   recordingEmptyTimeoutMs: number;
   /** A recording whose worker shows no sign of life for this long is marked failed (its file is kept). */
   recordingHeartbeatTimeoutMs: number;
+  /**
+   * A recording that loses the room's stream (the room moved to another node, its media worker failed) finishes its
+   * part and tries to reconnect for this long (backoff 0.5 s, 1 s, 2 s… up to 5 s) before it ends; 0: never.
+   */
+  recordingReconnectMs: number;
   /** Run BullMQ workers inside the server process (the embedded default when REDIS_URL is unset). */
   runWorker: boolean;
   /** Where a separate worker reaches the server's API (WHEP of the mix), when set; otherwise this host's PORT. */
@@ -58,7 +90,34 @@ export interface AppConfig {
   hlsListSize: number;
   /** A second, smaller HLS rendition (640x360, ~400 kbps, transcoded) listed in a master playlist. */
   hlsLowRendition: boolean;
+  /** Admission control (README "Admission control"): hard limits, and the CPU budget the cost model is checked against. */
+  maxRooms: number;
+  maxPublishersPerRoom: number;
+  /** WHIP sessions over all rooms of this node (sessions being set up count). */
+  maxPublishers: number;
+  maxSubscribersPerRoom: number;
+  /** Visible subscribers over all rooms of this node. */
+  maxSubscribers: number;
+  maxEventClientsPerRoom: number;
+  /** Events sockets one identity may hold open in one room on this node. */
+  maxEventClientsPerIdentity: number;
+  /** The events gateway pings every socket this often; one that missed two pongs is terminated. */
+  eventsHeartbeatMs: number;
+  nodeCapacityCores: number;
+  /** A room worker above this event-loop utilisation (or above maxWorkerLagMs while at least 0.8 busy) takes no new sessions. */
+  maxWorkerElu: number;
+  maxWorkerLagMs: number;
+  /** A room nobody is in for this long is deleted; 0: never. */
+  roomIdleMs: number;
+  /** This node's id in the cluster registry (NODE_ID; default: hostname and a random suffix, new at every start). */
+  nodeId: string;
+  /** Where clients and other nodes reach this node (PUBLIC_URL; default: http://<HOST or 127.0.0.1>:<port> once it listens). */
+  publicUrl?: string;
 }
+
+/** NODE_CAPACITY_CORES unless set: 85 % of the machine's cores, leaving some for the OS, Redis and the HTTP side. */
+export const DEFAULT_CAPACITY_SHARE = 0.85;
+export const defaultCapacityCores = (cores: number): number => Math.round(cores * DEFAULT_CAPACITY_SHARE * 100) / 100;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -67,12 +126,9 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEV_API_KEY = 'devkey';
-export const DEV_API_SECRET = 'devsecret-change-me';
-
 type Env = Record<string, string | undefined>;
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConfig {
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = availableParallelism()): AppConfig {
   const problems: string[] = [];
   const str = (k: string): string | undefined => {
     const v = env[k];
@@ -89,11 +145,29 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     return n;
   };
 
-  const apiKey = str('MCU_API_KEY');
-  const apiSecret = str('MCU_API_SECRET');
-  if ((apiKey === undefined) !== (apiSecret === undefined)) problems.push('set both MCU_API_KEY and MCU_API_SECRET, or neither');
-  if (apiSecret !== undefined && apiSecret.length < 16) problems.push('MCU_API_SECRET must be at least 16 characters');
-  const devCredentials = apiKey === undefined || apiSecret === undefined;
+  const devRaw = str('MCU_DEV');
+  if (devRaw !== undefined && !['1', 'true', '0', 'false'].includes(devRaw)) problems.push('MCU_DEV must be 1 (or true) to allow the dev credentials off loopback, or 0');
+  const credentials = decideCredentials({
+    apiKey: str('MCU_API_KEY'),
+    apiSecret: str('MCU_API_SECRET'),
+    turnSecret: str('TURN_SECRET'),
+    host: str('HOST'),
+    dev: devRaw === '1' || devRaw === 'true',
+    production: str('NODE_ENV') === 'production',
+  });
+  problems.push(...credentials.problems);
+  const { devCredentials } = credentials;
+  const secrets = decideSecrets({
+    apiSecret: credentials.apiSecret,
+    tokenSecret: str('TOKEN_SECRET'),
+    tokenSecretPrevious: str('TOKEN_SECRET_PREVIOUS'),
+    webhookSecret: str('WEBHOOK_SECRET'),
+    workerSecret: str('WORKER_SECRET'),
+    webhookUrl: str('WEBHOOK_URL'),
+    devCredentials,
+    devAllowed: credentials.devAllowed,
+  });
+  problems.push(...secrets.problems);
 
   const rtcMinPort = port('RTC_MIN_PORT', undefined, 1024);
   const rtcMaxPort = port('RTC_MAX_PORT', undefined, 1024);
@@ -137,9 +211,32 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     }
     return n;
   };
+  const int = (k: string, def: number, min: number, max: number): number => {
+    const v = str(k);
+    if (v === undefined) return def;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${k} must be a whole number from ${min} to ${max} (got "${v}")`);
+      return def;
+    }
+    return Number(v);
+  };
+  const maxRooms = int('MAX_ROOMS', 100, 1, 100_000);
+  const maxPublishersPerRoom = int('MAX_PUBLISHERS_PER_ROOM', 25, 1, 1000);
+  const maxPublishers = int('MAX_PUBLISHERS', 500, 1, 100_000);
+  const sessionConnectTimeoutMs = num('SESSION_CONNECT_TIMEOUT_SECONDS', 20, 1, 600) * 1000;
+  const maxSubscribersPerRoom = int('MAX_SUBSCRIBERS_PER_ROOM', 200, 1, 100_000);
+  const maxSubscribers = int('MAX_SUBSCRIBERS', 1000, 1, 1_000_000);
+  const maxEventClientsPerRoom = int('MAX_EVENT_CLIENTS_PER_ROOM', 500, 1, 100_000);
+  const maxEventClientsPerIdentity = int('MAX_EVENT_CLIENTS_PER_IDENTITY', 5, 1, 10_000);
+  const eventsHeartbeatMs = num('EVENTS_HEARTBEAT_SECONDS', 15, 1, 300) * 1000;
+  const nodeCapacityCores = num('NODE_CAPACITY_CORES', defaultCapacityCores(cores), 0.01, 4096);
+  const roomIdleMs = int('ROOM_IDLE_SECONDS', 300, 0, 7 * 86400) * 1000;
+  const maxWorkerElu = num('MAX_WORKER_ELU', 0.85, 0.01, 1);
+  const maxWorkerLagMs = int('MAX_WORKER_LAG_MS', 200, 10, 60_000);
   const recordingConcurrency = num('RECORDING_CONCURRENCY', 2, 0, 64);
   const recordingEmptyTimeoutMs = num('RECORDING_EMPTY_TIMEOUT_SECONDS', 60, 1, 86400) * 1000;
   const recordingHeartbeatTimeoutMs = num('RECORDING_HEARTBEAT_TIMEOUT_SECONDS', 30, 2, 3600) * 1000;
+  const recordingReconnectMs = num('RECORDING_RECONNECT_SECONDS', 30, 0, 3600) * 1000;
   const webhookAttempts = num('WEBHOOK_ATTEMPTS', 15, 1, 100);
   const webhookBackoffMs = num('WEBHOOK_BACKOFF_MS', 1000, 10, 600000);
   const livestreamConcurrency = num('LIVESTREAM_CONCURRENCY', 4, 0, 64);
@@ -154,6 +251,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl)) problems.push('WEBHOOK_URL must be an http:// or https:// URL');
   const runWorkerRaw = str('RUN_WORKER');
   if (runWorkerRaw !== undefined && !['true', 'false'].includes(runWorkerRaw)) problems.push('RUN_WORKER must be true or false');
+  const nodeIdRaw = str('NODE_ID');
+  if (nodeIdRaw !== undefined && !NODE_ID_RE.test(nodeIdRaw)) problems.push('NODE_ID must be 1–63 letters, digits, ".", "_" or "-" (starting with a letter or digit)');
+  const publicUrl = str('PUBLIC_URL');
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) problems.push('PUBLIC_URL must be an http:// or https:// URL (where clients reach this node)');
   const serverUrl = str('MCU_SERVER_URL');
   if (serverUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(serverUrl)) problems.push('MCU_SERVER_URL must be an http:// or https:// URL');
 
@@ -174,22 +275,31 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
   const dataDir = path.resolve(cwd, str('DATA_DIR') ?? 'data');
   return {
     port: listenPort,
-    host: str('HOST') ?? '0.0.0.0',
-    apiKey: apiKey ?? DEV_API_KEY,
-    apiSecret: apiSecret ?? DEV_API_SECRET,
+    host: credentials.host,
+    apiKey: credentials.apiKey,
+    apiSecret: credentials.apiSecret,
+    tokenSecret: secrets.tokenSecret,
+    ...(secrets.tokenSecretPrevious ? { tokenSecretPrevious: secrets.tokenSecretPrevious } : {}),
+    webhookSecret: secrets.webhookSecret,
+    workerSecret: secrets.workerSecret,
+    derivedSecrets: secrets.derivedSecrets,
     devCredentials,
     ...(rtcMinPort !== undefined ? { rtcMinPort, rtcMaxPort } : {}),
     ...(publicIp ? { publicIp } : {}),
     iceServers,
     ...(str('FFMPEG_PATH') ? { ffmpegPath: str('FFMPEG_PATH') } : {}),
+    ...(str('FFPROBE_PATH') ? { ffprobePath: str('FFPROBE_PATH') } : {}),
     ...(redisUrl ? { redisUrl } : {}),
     dataDir,
     logLevel,
     publisherTimeoutMs,
+    sessionConnectTimeoutMs,
+    mediaWorkers: Math.round(num('MEDIA_WORKERS', Math.max(1, availableParallelism()), 1, 256)),
     recordingsDir: path.resolve(cwd, str('RECORDINGS_DIR') ?? path.join(dataDir, 'recordings')),
     recordingConcurrency,
     recordingEmptyTimeoutMs,
     recordingHeartbeatTimeoutMs,
+    recordingReconnectMs,
     runWorker: runWorkerRaw === undefined ? redisUrl === undefined : runWorkerRaw === 'true',
     ...(serverUrl ? { serverUrl: serverUrl.replace(/\/$/, '') } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
@@ -207,6 +317,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): AppConf
     hlsSegmentSeconds,
     hlsListSize: Math.round(hlsListSize),
     hlsLowRendition: hlsLowRaw === 'true',
+    maxRooms,
+    maxPublishersPerRoom,
+    maxPublishers,
+    maxSubscribersPerRoom,
+    maxSubscribers,
+    maxEventClientsPerRoom,
+    maxEventClientsPerIdentity,
+    eventsHeartbeatMs,
+    nodeCapacityCores,
+    maxWorkerElu,
+    maxWorkerLagMs,
+    roomIdleMs,
+    nodeId: nodeIdRaw ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40) || 'node'}-${randomBytes(3).toString('hex')}`,
+    ...(publicUrl ? { publicUrl: publicUrl.replace(/\/+$/, '') } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { compositeLayout, type LayoutName, type LayoutRequest, type LayoutSource, mainSource, stripLayout } from './composite-layout';
+import { compositeLayout, type LayoutName, type LayoutRequest, type LayoutSource, mainSource, stripLayout, tileFit } from './composite-layout';
 import type { Rect } from './layout';
 
 const cams = (n: number): LayoutSource[] => Array.from({ length: n }, (_, i) => ({ id: `p${i}`, identity: `u${i}`, kind: 'camera' as const }));
@@ -40,7 +40,7 @@ describe('compositeLayout', () => {
 
   it('speaker: the active speaker is large on top, the others in a bottom strip in join order', () => {
     const tiles = compositeLayout(req('speaker', cams(4), { activeIdentity: 'u2' }));
-    expect(tiles[0]).toEqual({ id: 'p2', rect: { x: 0, y: 0, w: 1280, h: 576 }, main: true });
+    expect(tiles[0]).toEqual({ id: 'p2', rect: { x: 0, y: 0, w: 1280, h: 576 }, fit: 'cover', main: true });
     expect(tiles.slice(1).map((t) => t.id)).toEqual(['p0', 'p1', 'p3']);
     for (const t of tiles.slice(1)) {
       expect(t.rect.y).toBeGreaterThanOrEqual(576);
@@ -69,14 +69,43 @@ describe('compositeLayout', () => {
   });
 
   it('single: only the active (or pinned) speaker, full frame', () => {
-    expect(compositeLayout(req('single', cams(5), { activeIdentity: 'u3' }))).toEqual([{ id: 'p3', rect: { x: 0, y: 0, w: 1280, h: 720 }, main: true }]);
+    expect(compositeLayout(req('single', cams(5), { activeIdentity: 'u3' }))).toEqual([{ id: 'p3', rect: { x: 0, y: 0, w: 1280, h: 720 }, fit: 'cover', main: true }]);
     expect(compositeLayout(req('single', cams(5), { activeIdentity: 'u3', pinnedIdentity: 'u4' }))[0].id).toBe('p4');
   });
 
   it('grid keeps join order and ignores the active speaker', () => {
     const tiles = compositeLayout(req('grid', cams(5), { activeIdentity: 'u4' }));
     expect(tiles.map((t) => t.id)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
-    expect(tiles[0].rect).toEqual({ x: 0, y: 0, w: 426, h: 360 });
+    expect(tiles[0].rect).toEqual({ x: 0, y: 120, w: 426, h: 240 });
+  });
+
+  it('grid: two people on 1280x720 are two 16:9 tiles side by side, centred vertically', () => {
+    expect(compositeLayout(req('grid', cams(2))).map((t) => t.rect)).toEqual([
+      { x: 0, y: 180, w: 640, h: 360 },
+      { x: 640, y: 180, w: 640, h: 360 },
+    ]);
+  });
+
+  it('grid and strips follow the sources’ aspect when given', () => {
+    expect(compositeLayout(req('grid', cams(2), { aspect: 4 / 3 })).map((t) => t.rect)).toEqual([
+      { x: 0, y: 120, w: 640, h: 480 },
+      { x: 640, y: 120, w: 640, h: 480 },
+    ]);
+    const strip = compositeLayout(req('speaker', cams(2), { aspect: 4 / 3 }))[1].rect;
+    expect(strip).toEqual({ x: 544, y: 576, w: 192, h: 144 });
+  });
+
+  it.each(['grid', 'speaker', 'presentation', 'single'] as const)('%s: cameras cover their tiles (or contain, as the room says); screen shares always contain', (layout) => {
+    const sources: LayoutSource[] = [...cams(2), { id: 's1', identity: 'u1', kind: 'screen' }];
+    const fits = (fit?: 'cover' | 'contain') => Object.fromEntries(compositeLayout(req(layout, sources, fit ? { fit } : {})).map((t) => [t.id, t.fit]));
+    for (const [id, fit] of Object.entries(fits())) expect([id, fit]).toEqual([id, id === 's1' ? 'contain' : 'cover']);
+    for (const [id, fit] of Object.entries(fits('contain'))) expect([id, fit]).toEqual([id, 'contain']);
+  });
+
+  it('tileFit', () => {
+    expect(tileFit('camera')).toBe('cover');
+    expect(tileFit('camera', 'contain')).toBe('contain');
+    expect(tileFit('screen', 'cover')).toBe('contain');
   });
 
   it('mainSource prefers cameras for speaker layouts even when a screen share exists', () => {

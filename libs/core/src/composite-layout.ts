@@ -1,4 +1,4 @@
-import { gridLayout, type Rect } from './layout';
+import { DEFAULT_SOURCE_ASPECT, type Fit, gridLayout, type Rect } from './layout';
 
 /** The composite's arrangement. */
 export const LAYOUTS = ['grid', 'speaker', 'presentation', 'single'] as const;
@@ -21,16 +21,27 @@ export interface LayoutRequest {
   pinnedIdentity?: string;
   width: number;
   height: number;
+  /** How camera tiles are filled (default `cover`); screen shares are always `contain`. */
+  fit?: Fit;
+  /** The sources' shape (w/h) the grid and strips are sized for (default 16:9). */
+  aspect?: number;
 }
 
 export interface PlacedTile {
   id: string;
   rect: Rect;
+  /** How the source fills `rect`: see tileFit. */
+  fit: Fit;
   /** The large tile of speaker/presentation/single layouts. */
   main?: boolean;
 }
 
 const even = (v: number): number => Math.max(0, Math.floor(v / 2) * 2);
+
+/** Cameras fill their tile as the room says (`cover` by default); a screen share always shows whole (`contain`): its edges matter. */
+export function tileFit(kind: SourceKind, roomFit: Fit = 'cover'): Fit {
+  return kind === 'screen' ? 'contain' : roomFit;
+}
 
 /**
  * Which source gets the large tile. `presentation`: the pinned identity's screen share, else any screen share (the
@@ -72,8 +83,8 @@ export function stripLayout(n: number, length: number, thickness: number, horizo
 }
 
 /**
- * The composite: every visible source's tile, in output pixels, all even.
- * - `grid`: every source in join order (see gridLayout).
+ * The composite: every visible source's tile, in output pixels, all even, each with how its source fills it (tileFit).
+ * - `grid`: every source in join order (see gridLayout: the shape with the largest tiles of the sources' aspect, centred).
  * - `speaker`: the main source large on top, the others in a strip along the bottom (a fifth of the height).
  * - `presentation`: the main source (usually a screen share) large on the left, the others in a column on the right.
  * - `single`: only the main source, full frame.
@@ -81,21 +92,23 @@ export function stripLayout(n: number, length: number, thickness: number, horizo
  */
 export function compositeLayout(r: LayoutRequest): PlacedTile[] {
   const { sources, width, height } = r;
+  const aspect = r.aspect ?? DEFAULT_SOURCE_ASPECT;
+  const place = (s: LayoutSource, rect: Rect, main?: boolean): PlacedTile => ({ id: s.id, rect, fit: tileFit(s.kind, r.fit), ...(main ? { main } : {}) });
   if (sources.length === 0) return [];
-  if (r.layout === 'grid') return gridLayout(sources.length, width, height).map((rect, i) => ({ id: sources[i].id, rect }));
+  if (r.layout === 'grid') return gridLayout(sources.length, width, height, aspect).map((rect, i) => place(sources[i], rect));
   const main = mainSource(r)!;
   const full: Rect = { x: 0, y: 0, w: even(width), h: even(height) };
-  if (r.layout === 'single' || sources.length === 1) return [{ id: main.id, rect: full, main: true }];
+  if (r.layout === 'single' || sources.length === 1) return [place(main, full, true)];
   const others = sources.filter((s) => s !== main);
   if (r.layout === 'speaker') {
     const stripH = even(height / 5);
     const mainRect: Rect = { x: 0, y: 0, w: full.w, h: even(height - stripH) };
-    const strip = stripLayout(others.length, full.w, stripH, true);
-    return [{ id: main.id, rect: mainRect, main: true }, ...others.map((s, i) => ({ id: s.id, rect: { ...strip[i], y: strip[i].y + mainRect.h } }))];
+    const strip = stripLayout(others.length, full.w, stripH, true, aspect);
+    return [place(main, mainRect, true), ...others.map((s, i) => place(s, { ...strip[i], y: strip[i].y + mainRect.h }))];
   }
   // presentation: a column on the right, a fifth of the width
   const colW = even(width / 5);
   const mainRect: Rect = { x: 0, y: 0, w: even(width - colW), h: full.h };
-  const column = stripLayout(others.length, full.h, colW, false);
-  return [{ id: main.id, rect: mainRect, main: true }, ...others.map((s, i) => ({ id: s.id, rect: { ...column[i], x: column[i].x + mainRect.w } }))];
+  const column = stripLayout(others.length, full.h, colW, false, aspect);
+  return [place(main, mainRect, true), ...others.map((s, i) => place(s, { ...column[i], x: column[i].x + mainRect.w }))];
 }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'invalid_state'
   | 'shutting_down'
   | 'unavailable'
+  | 'capacity_exceeded'
   | 'internal_error';
 
 export class DomainError extends Error {
@@ -40,6 +41,12 @@ export class ValidationError extends DomainError {
 export class NotFoundError extends DomainError {
   constructor(message: string) {
     super('not_found', message);
+  }
+}
+/** The room was closed (deleted) before an operation on it finished: a 404 like any deleted room. */
+export class RoomClosedError extends NotFoundError {
+  constructor(readonly room: string) {
+    super(`room "${room}" was deleted`);
   }
 }
 export class UnauthorizedError extends DomainError {
@@ -80,6 +87,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_state: 409,
   shutting_down: 503,
   unavailable: 503,
+  capacity_exceeded: 503,
   internal_error: 500,
 };
 
@@ -94,5 +102,19 @@ export class ShuttingDownError extends DomainError {
 export class UnavailableError extends DomainError {
   constructor(message: string, retryAfterSeconds = 2) {
     super('unavailable', message, retryAfterSeconds);
+  }
+}
+
+/**
+ * The node has no room for the request (a limit or its CPU budget, see admission.ts): 503 with Retry-After, and the
+ * limit named in the body, before anything starts. Running rooms are not degraded.
+ */
+export class CapacityError extends DomainError {
+  constructor(
+    readonly limit: string,
+    message: string,
+    retryAfterSeconds: number,
+  ) {
+    super('capacity_exceeded', message, retryAfterSeconds);
   }
 }

@@ -1,6 +1,9 @@
 export * from './active-speaker';
+export * from './admission';
+export * from './capacity';
 export * from './composite-layout';
 export * from './errors';
+export * from './idle-rooms';
 export * from './layout';
 export * from './proc-stat';
 export * from './renditions';
@@ -8,4 +11,5 @@ export * from './room-events';
 export * from './token';
 export * from './validation';
 export * from './turn-credentials';
-export * from './log-fields';
+export * from './cluster';
+export * from './rtmp-url';

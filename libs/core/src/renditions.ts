@@ -1,11 +1,10 @@
-import { ValidationError } from './errors';
-import type { RoomOptions } from './validation';
-
 /**
  * The rendition ladder of a room: its composed video encoded once per rung and shared by every subscriber on that rung.
  * `high` is the room's own size, frame rate and bitrate; the rungs below it come from the `renditions` room option
  * (or `defaultRenditions` when it is absent). Pure: no framework, no media.
  */
+import { ValidationError } from './errors';
+
 export interface RenditionSpec {
   name: string;
   width: number;
@@ -72,7 +71,7 @@ function highOf(room: LadderRoom): RenditionSpec {
 }
 
 /** The room's full ladder: `high` (the room's own encoding) first, then its lower rungs, by bitrate descending. */
-export function ladderOf(options: RoomOptions): RenditionSpec[] {
+export function ladderOf(options: LadderRoom & { renditions?: readonly RenditionSpec[] }): RenditionSpec[] {
   const lower = options.renditions ?? defaultRenditions(options);
   return [highOf(options), ...[...lower].sort((a, b) => b.bitrateKbps - a.bitrateKbps).map((r) => ({ ...r }))];
 }

@@ -1,4 +1,5 @@
 import type { LayoutName, SourceKind } from './composite-layout';
+import type { Fit } from './layout';
 
 /** What a track is: a camera or screen share's video, a microphone (or a screen share's) audio. */
 export type TrackSource = 'camera' | 'microphone' | 'screen' | 'screen_audio';
@@ -10,6 +11,8 @@ export interface TileView {
   y: number;
   w: number;
   h: number;
+  /** How the source fills the tile: `cover` (cropped to it, centred) or `contain` (whole, with bands). */
+  fit?: Fit;
   main?: boolean;
 }
 

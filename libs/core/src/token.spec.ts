@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { UnauthorizedError } from './errors';
-import { bearerToken, parseBasicAuth, redactUrl, safeEqual, signRoomToken, verifyRoomToken } from './token';
+import { bearerToken, keyId, parseBasicAuth, redactUrl, safeEqual, signRoomToken, verifyRoomToken } from './token';
 
 const grants = { room: 'standup', identity: 'alice', displayName: 'Alice', canPublish: true, canSubscribe: false };
 
@@ -11,17 +11,19 @@ describe('room tokens', () => {
     expect(verifyRoomToken(token, 's3cret', 1001)).toEqual(grants);
   });
 
-  it('is a standard HS256 JWT', () => {
+  it('is a standard HS256 JWT naming its key', () => {
     const { token } = signRoomToken(grants, 'k', { ttlSeconds: 60, nowSeconds: 0 });
     const [h, b, s] = token.split('.');
-    expect(JSON.parse(Buffer.from(h, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(JSON.parse(Buffer.from(h, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT', kid: keyId('k') });
+    expect(keyId('k')).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(keyId('k')).not.toBe(keyId('l'));
     expect(JSON.parse(Buffer.from(b, 'base64url').toString())).toMatchObject({ sub: 'alice', room: 'standup' });
     expect(s).toBe(createHmac('sha256', 'k').update(`${h}.${b}`).digest('base64url'));
   });
 
   it('rejects a wrong secret, a tampered body, expiry and alg none', () => {
     const { token } = signRoomToken(grants, 'k', { ttlSeconds: 60, nowSeconds: 0 });
-    expect(() => verifyRoomToken(token, 'other', 1)).toThrow('signature');
+    expect(() => verifyRoomToken(token, 'other', 1)).toThrow('kid'); // signed by a key that is not there
     const [h, , s] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ sub: 'mallory', room: 'standup', grants: {}, exp: 99 })).toString('base64url');
     expect(() => verifyRoomToken(`${h}.${forged}.${s}`, 'k', 1)).toThrow('signature');
@@ -35,6 +37,47 @@ describe('room tokens', () => {
     const none = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
     expect(() => verifyRoomToken(`${none}.${token.split('.')[1]}.`, 'k', 1)).toThrow('HS256');
     expect(() => verifyRoomToken('garbage', 'k', 1)).toThrow('not a JWT');
+  });
+});
+
+describe('token keys', () => {
+  const keys = { current: 'token-key', previous: 'old-token-key', worker: 'worker-key' };
+  const hidden = { room: 'standup', identity: 'recorder-1', canPublish: false, canSubscribe: true, hidden: true };
+  const raw = (header: object, claims: object, secret: string) => {
+    const h = Buffer.from(JSON.stringify(header)).toString('base64url');
+    const b = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${h}.${b}.${createHmac('sha256', secret).update(`${h}.${b}`).digest('base64url')}`;
+  };
+  const claims = { sub: 'alice', room: 'standup', grants: { canPublish: true, canSubscribe: true }, exp: 100 };
+
+  it('accepts the current and the previous token key; refuses others, an unknown kid and a kid of one key signed by another', () => {
+    expect(verifyRoomToken(signRoomToken(grants, 'token-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toEqual(grants);
+    expect(verifyRoomToken(signRoomToken(grants, 'old-token-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toEqual(grants);
+    expect(() => verifyRoomToken(signRoomToken(grants, 'webhook-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toThrow('kid');
+    expect(() => verifyRoomToken(raw({ alg: 'HS256', kid: 'nope' }, claims, 'token-key'), keys, 1)).toThrow('kid) is unknown');
+    expect(() => verifyRoomToken(raw({ alg: 'HS256', kid: keyId('old-token-key') }, claims, 'other'), keys, 1)).toThrow('signature');
+    expect(() => verifyRoomToken(raw({ alg: 'HS256', kid: 7 }, claims, 'token-key'), keys, 1)).toThrow('kid');
+  });
+
+  it('accepts a token without kid from the token keys, never from the workers\' key', () => {
+    expect(verifyRoomToken(raw({ alg: 'HS256' }, claims, 'old-token-key'), keys, 1)).toMatchObject({ identity: 'alice' });
+    expect(() => verifyRoomToken(raw({ alg: 'HS256' }, { ...claims, grants: { canSubscribe: true, hidden: true } }, 'worker-key'), keys, 1)).toThrow('signature');
+  });
+
+  it('accepts a token without kid signed with the legacy key (MCU_API_SECRET while TOKEN_SECRET is unset), never a hidden one', () => {
+    const withLegacy = { ...keys, legacy: 'api-secret' };
+    expect(verifyRoomToken(raw({ alg: 'HS256' }, claims, 'api-secret'), withLegacy, 1)).toMatchObject({ identity: 'alice' });
+    expect(() => verifyRoomToken(raw({ alg: 'HS256' }, claims, 'api-secret'), keys, 1)).toThrow('signature');
+    expect(() => verifyRoomToken(raw({ alg: 'HS256' }, { ...claims, grants: { canSubscribe: true, hidden: true } }, 'api-secret'), withLegacy, 1)).toThrow('may be hidden');
+    expect(() => verifyRoomToken(raw({ alg: 'HS256', kid: keyId('api-secret') }, claims, 'api-secret'), withLegacy, 1)).toThrow('kid) is unknown');
+  });
+
+  it('only worker-signed tokens may be hidden, and worker-signed tokens must be hidden subscriptions', () => {
+    expect(verifyRoomToken(signRoomToken(hidden, 'worker-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toEqual(hidden);
+    expect(() => verifyRoomToken(signRoomToken(hidden, 'token-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toThrow('may be hidden');
+    expect(() => verifyRoomToken(signRoomToken(hidden, 'k', { ttlSeconds: 60, nowSeconds: 0 }).token, 'k', 1)).toThrow('may be hidden');
+    expect(() => verifyRoomToken(signRoomToken({ ...hidden, hidden: false }, 'worker-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toThrow('hidden subscription');
+    expect(() => verifyRoomToken(signRoomToken({ ...hidden, canPublish: true }, 'worker-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toThrow('hidden subscription');
   });
 });
 

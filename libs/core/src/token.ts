@@ -25,7 +25,30 @@ export interface TokenClaims {
 const b64url = (buf: Buffer): string => buf.toString('base64url');
 const jsonB64 = (v: unknown): string => b64url(Buffer.from(JSON.stringify(v)));
 
-/** Signs a JWT (HS256) for the grants, valid for ttlSeconds from nowSeconds. */
+/**
+ * The keys room tokens are verified with. `current` signs them (TOKEN_SECRET); `previous` is still accepted during a
+ * rotation (TOKEN_SECRET_PREVIOUS); `worker` (WORKER_SECRET) signs the workers' own tokens, and only those may be
+ * `hidden` (an unlisted recorder/livestream subscriber) — and a worker-signed token must be exactly that, so the key a
+ * worker host holds cannot publish or watch visibly. A plain string is `{ current }`.
+ */
+export interface TokenKeys {
+  current: string;
+  previous?: string;
+  worker?: string;
+  /**
+   * MCU_API_SECRET while TOKEN_SECRET is not set: tokens without `kid` signed with it (apps written when tokens were
+   * signed with the API secret, as the README said) are still accepted. Whoever holds it is an admin anyway; it never
+   * makes a token `hidden`, and setting TOKEN_SECRET ends it.
+   */
+  legacy?: string;
+}
+
+/** A key's id in a token's `kid` header: a short HMAC of a fixed label under the key (names the key, reveals nothing of it). */
+export function keyId(secret: string): string {
+  return createHmac('sha256', secret).update('werift-mcu key id').digest('base64url').slice(0, 16);
+}
+
+/** Signs a JWT (HS256, with the key's `kid`) for the grants, valid for ttlSeconds from nowSeconds. */
 export function signRoomToken(
   grants: TokenGrants,
   secret: string,
@@ -41,20 +64,31 @@ export function signRoomToken(
     iat,
     exp: iat + opts.ttlSeconds,
   };
-  const head = jsonB64({ alg: 'HS256', typ: 'JWT' });
+  const head = jsonB64({ alg: 'HS256', typ: 'JWT', kid: keyId(secret) });
   const body = jsonB64(claims);
   const sig = b64url(createHmac('sha256', secret).update(`${head}.${body}`).digest());
   return { token: `${head}.${body}.${sig}`, claims };
 }
 
-/** Verifies signature, algorithm and expiry; returns the grants. Throws UnauthorizedError with a reason. */
-export function verifyRoomToken(token: string, secret: string, nowSeconds = Date.now() / 1000): TokenGrants {
+const signatureMatches = (secret: string, signed: string, sig: string): boolean => {
+  const expected = createHmac('sha256', secret).update(signed).digest();
+  const given = Buffer.from(sig, 'base64url');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
+/**
+ * Verifies algorithm, key, signature, expiry and what the key may sign; returns the grants. Throws UnauthorizedError
+ * with a reason. A token with a `kid` is checked against that key only (an unknown kid is refused); one without (apps
+ * signing their own tokens the old way) against the current and previous token keys, never the workers'.
+ */
+export function verifyRoomToken(token: string, keys: string | TokenKeys, nowSeconds = Date.now() / 1000): TokenGrants {
+  const ring: TokenKeys = typeof keys === 'string' ? { current: keys } : keys;
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) {
     throw new UnauthorizedError('token is not a JWT');
   }
   const [head, body, sig] = parts;
-  let header: { alg?: unknown };
+  let header: { alg?: unknown; kid?: unknown };
   let claims: Partial<TokenClaims>;
   try {
     header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8'));
@@ -62,17 +96,29 @@ export function verifyRoomToken(token: string, secret: string, nowSeconds = Date
   } catch {
     throw new UnauthorizedError('token is not a JWT');
   }
+  if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null) throw new UnauthorizedError('token is not a JWT');
   if (header.alg !== 'HS256') throw new UnauthorizedError('token algorithm must be HS256');
-  const expected = createHmac('sha256', secret).update(`${head}.${body}`).digest();
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new UnauthorizedError('token signature is invalid');
+  const tokenKeys = [ring.current, ...(ring.previous !== undefined ? [ring.previous] : [])];
+  let candidates: Array<{ secret: string; worker: boolean }>;
+  if (header.kid === undefined) candidates = [...tokenKeys, ...(ring.legacy !== undefined ? [ring.legacy] : [])].map((secret) => ({ secret, worker: false }));
+  else {
+    if (typeof header.kid !== 'string') throw new UnauthorizedError('token key id (kid) must be a string');
+    const all = [...tokenKeys.map((secret) => ({ secret, worker: false })), ...(ring.worker !== undefined ? [{ secret: ring.worker, worker: true }] : [])];
+    candidates = all.filter((k) => keyId(k.secret) === header.kid);
+    if (!candidates.length) throw new UnauthorizedError('token key id (kid) is unknown');
   }
+  const key = candidates.find((k) => signatureMatches(k.secret, `${head}.${body}`, sig));
+  if (!key) throw new UnauthorizedError('token signature is invalid');
   if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) {
     throw new UnauthorizedError('token has expired', 'token_expired');
   }
   if (typeof claims.sub !== 'string' || typeof claims.room !== 'string' || typeof claims.grants !== 'object' || !claims.grants) {
     throw new UnauthorizedError('token is missing room, identity or grants');
+  }
+  const hidden = claims.grants.hidden === true;
+  if (hidden && !key.worker) throw new UnauthorizedError("only tokens signed with the workers' key (WORKER_SECRET) may be hidden");
+  if (key.worker && (!hidden || claims.grants.canPublish === true)) {
+    throw new UnauthorizedError("a token signed with the workers' key (WORKER_SECRET) must be a hidden subscription");
   }
   return {
     room: claims.room,
@@ -80,7 +126,7 @@ export function verifyRoomToken(token: string, secret: string, nowSeconds = Date
     ...(typeof claims.name === 'string' ? { displayName: claims.name } : {}),
     canPublish: claims.grants.canPublish === true,
     canSubscribe: claims.grants.canSubscribe === true,
-    ...(claims.grants.hidden === true ? { hidden: true } : {}),
+    ...(hidden ? { hidden: true } : {}),
   };
 }
 

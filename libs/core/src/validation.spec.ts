@@ -1,5 +1,5 @@
 import { ValidationError } from './errors';
-import { DEFAULT_ROOM_OPTIONS, validateCreateRoom, validateRoomName, validateTokenRequest } from './validation';
+import { DEFAULT_ROOM_OPTIONS, validateCreateRoom, validateRoomName, validateRoomUpdate, validateTokenRequest } from './validation';
 
 describe('validateCreateRoom', () => {
   it('applies defaults', () => {
@@ -25,9 +25,23 @@ describe('validateCreateRoom', () => {
     [{ name: 'r', videoBitrateKbps: 1e9 }, 'videoBitrateKbps'],
     [{ name: 'r', videoCodec: 'av1' }, 'videoCodec'],
     [{ name: 'r', colour: 'red' }, 'unknown field'],
+    [{ name: 'r', fit: 'stretch' }, 'fit must be one of: cover, contain'],
   ])('rejects %j', (body, msg) => {
     expect(() => validateCreateRoom(body)).toThrow(ValidationError);
     expect(() => validateCreateRoom(body)).toThrow(msg);
+  });
+  it('fit: cover by default, contain on request', () => {
+    expect(validateCreateRoom({ name: 'r' }).options.fit).toBe('cover');
+    expect(validateCreateRoom({ name: 'r', fit: 'contain' }).options.fit).toBe('contain');
+  });
+});
+
+describe('validateRoomUpdate', () => {
+  it('changes fit at run time, validated', () => {
+    expect(validateRoomUpdate({ fit: 'contain' })).toEqual({ fit: 'contain' });
+    expect(validateRoomUpdate({ layout: 'speaker', fit: 'cover' })).toEqual({ layout: 'speaker', fit: 'cover' });
+    expect(() => validateRoomUpdate({ fit: 'fill' })).toThrow('fit must be one of: cover, contain');
+    expect(() => validateRoomUpdate({ fit: 1 })).toThrow(ValidationError);
   });
 });
 

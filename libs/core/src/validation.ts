@@ -1,5 +1,6 @@
 import { LAYOUTS, type LayoutName } from './composite-layout';
 import { ValidationError } from './errors';
+import { type Fit, FITS } from './layout';
 import { type RenditionSpec, validateRenditions } from './renditions';
 
 /** Pure validators for request bodies. Each returns a normalized value with defaults or throws ValidationError. */
@@ -7,7 +8,7 @@ import { type RenditionSpec, validateRenditions } from './renditions';
 export const ROOM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const IDENTITY_RE = /^[A-Za-z0-9_.@:+-]{1,128}$/;
 export const VIDEO_CODECS = ['h264', 'vp8'] as const;
-export type VideoCodecName = (typeof VIDEO_CODECS)[number];
+export type VideoCodec = (typeof VIDEO_CODECS)[number];
 
 export interface RoomOptions {
   layout: LayoutName;
@@ -15,11 +16,13 @@ export interface RoomOptions {
   pinnedIdentity?: string;
   /** Draw each participant's display name under their tile. */
   displayNames: boolean;
+  /** How camera tiles are filled: `cover` (crop the overflow, no bands) or `contain` (the whole picture, with bands). Screen shares always contain. */
+  fit: Fit;
   width: number;
   height: number;
   fps: number;
   videoBitrateKbps: number;
-  videoCodec: VideoCodecName;
+  videoCodec: VideoCodec;
   audioBitrateKbps: number;
   /**
    * The rungs below `high` of the rendition ladder (see renditions.ts); `[]` means none. Absent: the default ladder
@@ -31,6 +34,7 @@ export interface RoomOptions {
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
   layout: 'grid',
   displayNames: true,
+  fit: 'cover',
   width: 1280,
   height: 720,
   fps: 30,
@@ -105,7 +109,7 @@ export function validateIdentity(identity: unknown): string {
 
 export function validateCreateRoom(raw: unknown): { name: string; options: RoomOptions } {
   const body = asObject(raw);
-  rejectUnknown(body, ['name', 'layout', 'pinnedIdentity', 'displayNames', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps', 'renditions']);
+  rejectUnknown(body, ['name', 'layout', 'pinnedIdentity', 'displayNames', 'fit', 'width', 'height', 'fps', 'videoBitrateKbps', 'videoCodec', 'audioBitrateKbps', 'renditions']);
   const name = validateRoomName(body.name);
   return { name, options: validateRoomOptions(body) };
 }
@@ -117,6 +121,7 @@ export function validateRoomOptions(body: Body): RoomOptions {
     layout: oneOf(body, 'layout', LAYOUTS, d.layout),
     ...(pinned ? { pinnedIdentity: pinned } : {}),
     displayNames: bool(body, 'displayNames', d.displayNames),
+    fit: oneOf(body, 'fit', FITS, d.fit),
     width: int(body, 'width', d.width, 160, 3840, { even: true }),
     height: int(body, 'height', d.height, 120, 2160, { even: true }),
     fps: int(body, 'fps', d.fps, 5, 60),
@@ -141,17 +146,19 @@ export interface RoomUpdate {
   layout?: LayoutName;
   pinnedIdentity?: string | null;
   displayNames?: boolean;
+  fit?: Fit;
 }
 
 export function validateRoomUpdate(raw: unknown): RoomUpdate {
   const body = asObject(raw);
   if (body.renditions !== undefined) throw new ValidationError('renditions can only be set when the room is created (POST /v1/rooms); they cannot be changed on a running room');
-  rejectUnknown(body, ['layout', 'pinnedIdentity', 'displayNames']);
-  if (Object.keys(body).length === 0) throw new ValidationError('nothing to change: give layout, pinnedIdentity and/or displayNames');
+  rejectUnknown(body, ['layout', 'pinnedIdentity', 'displayNames', 'fit']);
+  if (Object.keys(body).length === 0) throw new ValidationError('nothing to change: give layout, pinnedIdentity, displayNames and/or fit');
   const update: RoomUpdate = {};
   if (body.layout !== undefined) update.layout = oneOf(body, 'layout', LAYOUTS, 'grid');
   if (body.pinnedIdentity !== undefined) update.pinnedIdentity = optionalIdentity(body, 'pinnedIdentity') ?? null;
   if (body.displayNames !== undefined) update.displayNames = bool(body, 'displayNames', true);
+  if (body.fit !== undefined) update.fit = oneOf(body, 'fit', FITS, 'cover');
   return update;
 }
 

@@ -1,11 +1,26 @@
+/** Recording model shared by server and worker: formats, the status lifecycle, ids, files. Pure. */
 import { randomBytes } from 'node:crypto';
 import { ValidationError } from '@app/core';
+import { RECORDING_FORMATS, type RecordingFormat } from '@app/media';
 
-/** Recording model shared by server and worker: formats, the status lifecycle, ids, files. Pure. */
-export const RECORDING_FORMATS = ['mp4', 'webm', 'mkv'] as const;
-export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
+export { RECORDING_FORMATS, type RecordingFormat };
 
-export type RecordingStatus = 'queued' | 'starting' | 'active' | 'stopping' | 'ready' | 'failed';
+export type RecordingStatus = 'queued' | 'starting' | 'active' | 'stopping' | 'finishing' | 'ready' | 'failed';
+export const RECORDING_STATUSES: readonly RecordingStatus[] = ['queued', 'starting', 'active', 'stopping', 'finishing', 'ready', 'failed'];
+
+/** One file of a recording (see recording-parts.ts). */
+export interface RecordingPart {
+  /** 1, 2, … in recording order; GET /v1/recordings/{id}/parts/{index} downloads it. */
+  index: number;
+  /** Its file in RECORDINGS_DIR (server-generated: `<id>.<ext>` while it is the only part, then `<id>.part<n>.<ext>`). */
+  fileName: string;
+  startedAt: string;
+  /** Absent while this part is being written. */
+  endedAt?: string;
+  durationSeconds?: number;
+  sizeBytes?: number;
+}
+
 
 export interface Recording {
   id: string;
@@ -26,17 +41,33 @@ export interface Recording {
   stopRequested?: string;
   /** Last sign of life from the worker (ms since epoch); the server fails recordings whose worker went silent. */
   heartbeatAt?: number;
+  /**
+   * The files it was recorded in, in order: one, unless the room's stream was lost and the worker reconnected (then the
+   * parts are stitched into the recording's file when it ends). Set once recording starts.
+   */
+  parts?: RecordingPart[];
+  /**
+   * A `ready` recording whose parts could not be stitched, or whose file could not be finished (rewritten with its index
+   * at the front), says why here; its files are kept as they were recorded (playable).
+   */
+  warning?: string;
+  /** Where its thumbnail (a JPEG of a frame 1 s in) is served, once it has one: `/v1/recordings/{id}/thumbnail`. */
+  thumbnailUrl?: string;
 }
 
 export const FINAL_STATUSES: readonly RecordingStatus[] = ['ready', 'failed'];
 export const isFinal = (s: RecordingStatus): boolean => FINAL_STATUSES.includes(s);
 
-/** Allowed transitions: queued → starting → active → stopping → ready, and failed from anywhere not final. */
+/**
+ * Allowed transitions: queued → starting → active → stopping → finishing → ready, and failed from anywhere not final.
+ * `finishing`: the recording has ended and its file is being stitched or rewritten with its index at the front.
+ */
 const NEXT: Record<RecordingStatus, RecordingStatus[]> = {
   queued: ['starting', 'stopping', 'failed', 'ready'],
   starting: ['active', 'stopping', 'failed'],
   active: ['stopping', 'failed'],
-  stopping: ['ready', 'failed'],
+  stopping: ['finishing', 'ready', 'failed'],
+  finishing: ['ready', 'failed'],
   ready: [],
   failed: [],
 };
@@ -71,6 +102,19 @@ export function recordingFileName(id: string, format: RecordingFormat): string {
   if (!RECORDING_ID_RE.test(id)) throw new ValidationError('invalid recording id');
   return `${id}.${format}`;
 }
+
+/** Where a recording's file is written while it is being finished (then renamed over the recording's file). */
+export function finishingFileName(id: string, format: RecordingFormat): string {
+  return recordingFileName(id, format).replace(/\.([a-z0-9]+)$/, '.finishing.$1');
+}
+
+/** The recording's thumbnail beside its file: derived from the id only, like recordingFileName. */
+export function thumbnailFileName(id: string): string {
+  if (!RECORDING_ID_RE.test(id)) throw new ValidationError('invalid recording id');
+  return `${id}.jpg`;
+}
+
+export const thumbnailUrlOf = (id: string): string => `/v1/recordings/${id}/thumbnail`;
 
 export function contentTypeFor(format: RecordingFormat, audioOnly: boolean): string {
   switch (format) {

@@ -33,6 +33,7 @@ const whipLike = (kind: 'whip' | 'whep'): Record<string, RouteDoc> => {
         },
       },
       errors: [400, 401, 403, 404, 409, 413, 415, 503],
+      // a room hosted by another node: 307 there (same path and query), see README "Many nodes on one Redis"
       ...(kind === 'whip'
         ? { query: [{ name: 'source', description: 'camera (default) or screen: a screen share beside the camera, shown large by the presentation layout', schema: { type: 'string', enum: ['camera', 'screen'] } }] }
         : {}),
@@ -56,7 +57,7 @@ const whipLike = (kind: 'whip' | 'whep'): Record<string, RouteDoc> => {
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'get /healthz': { summary: 'Liveness', tag: 'Operations', ok: { status: 200, description: 'the process runs', schema: 'Health' } },
   'get /readyz': {
-    summary: 'Readiness: ffmpeg, Redis, the recording queue; 503 while shutting down',
+    summary: 'Readiness: ffmpeg, Redis, the recording queue; 503 while shutting down; the node’s capacity (admission control)',
     tag: 'Operations',
     ok: { status: 200, description: 'ready (503 with the same shape when not)', schema: 'Readiness' },
     errors: [503],
@@ -68,8 +69,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     ok: { status: 200, description: 'Prometheus text format 0.0.4', type: 'prometheus' },
     errors: [401],
   },
-  'post /v1/rooms': { summary: 'Create a room', tag: 'Rooms', auth: 'admin', body: 'CreateRoom', ok: { status: 201, description: 'the room', schema: 'Room' }, errors: [400, 401, 409, 413, 415] },
-  'get /v1/rooms': { summary: 'List rooms', tag: 'Rooms', auth: 'admin', ok: { status: 200, description: 'the rooms of this node', schema: 'RoomList' }, errors: [401] },
+  'post /v1/rooms': { summary: 'Create a room', tag: 'Rooms', auth: 'admin', body: 'CreateRoom', ok: { status: 201, description: 'the room', schema: 'Room' }, errors: [400, 401, 409, 413, 415, 503] },
+  'get /v1/rooms': { summary: 'List rooms', tag: 'Rooms', auth: 'admin', ok: { status: 200, description: 'the rooms of the whole cluster, each with its node', schema: 'RoomList' }, errors: [401] },
+  'get /v1/nodes': { summary: 'The live nodes of the cluster (the registry in Redis)', tag: 'Operations', auth: 'admin', ok: { status: 200, description: 'the nodes', schema: 'NodeList' }, errors: [401] },
   'get /v1/rooms/{name}': { summary: 'A room with its participants and mixer state', tag: 'Rooms', auth: 'admin', ok: { status: 200, description: 'the room', schema: 'Room' }, errors: [401, 404] },
   'patch /v1/rooms/{name}': {
     summary: 'Change the layout, pinned identity or name labels of a running room (the composite follows within a frame or two)',
@@ -104,7 +106,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'admin',
     query: [
       { name: 'room', description: 'only this room' },
-      { name: 'status', description: 'only this status', schema: { type: 'string', enum: ['queued', 'starting', 'active', 'stopping', 'ready', 'failed'] } },
+      { name: 'status', description: 'only this status', schema: { type: 'string', enum: ['queued', 'starting', 'active', 'stopping', 'finishing', 'ready', 'failed'] } },
       { name: 'limit', description: '1-500, default 50', schema: { type: 'integer', minimum: 1, maximum: 500 } },
       { name: 'cursor', description: 'nextCursor of the previous page' },
     ],
@@ -120,14 +122,28 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     ok: { status: 200, description: 'video/mp4, audio/mp4, video/webm, video/x-matroska, …', type: 'file' },
     errors: [401, 404, 409, 416],
   },
-  'delete /v1/recordings/{id}': { summary: 'Delete a recording and its file (stops it first)', tag: 'Recordings', auth: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 404] },
+  'get /v1/recordings/{id}/thumbnail': {
+    summary: 'The recording’s thumbnail: a JPEG of the frame 1 s in (the middle of a shorter one), at most 640 pixels wide; video recordings, once ready (see thumbnailUrl)',
+    tag: 'Recordings',
+    auth: 'admin',
+    ok: { status: 200, description: 'image/jpeg', type: 'file' },
+    errors: [401, 404],
+  },
+  'get /v1/recordings/{id}/parts/{n}': {
+    summary: 'Download part n (1-based, as listed in parts) of a recording that lost its room’s stream and reconnected (Range supported: 206, 416)',
+    tag: 'Recordings',
+    auth: 'admin',
+    ok: { status: 200, description: 'the part’s file, of the recording’s content type', type: 'file' },
+    errors: [401, 404, 416],
+  },
+  'delete /v1/recordings/{id}': { summary: 'Delete a recording and its files (stops it first)', tag: 'Recordings', auth: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 404] },
   'post /v1/rooms/{name}/livestreams': {
     summary: 'Push the room’s mix to an RTMP(S) destination (a BullMQ job run by a worker; several per room)',
     tag: 'Livestreams',
     auth: 'admin',
     body: 'LivestreamRequest',
     ok: { status: 201, description: 'the livestream (queued), URL masked', schema: 'Livestream' },
-    errors: [400, 401, 404, 413, 415],
+    errors: [400, 401, 404, 413, 415, 503],
   },
   'get /v1/livestreams': {
     summary: 'List livestreams',
@@ -143,7 +159,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'get /v1/livestreams/{id}': { summary: 'A livestream and its status (connecting, active, reconnecting, failed with lastError, stopped)', tag: 'Livestreams', auth: 'admin', ok: { status: 200, description: 'the livestream', schema: 'Livestream' }, errors: [401, 404] },
   'delete /v1/livestreams/{id}': { summary: 'Stop a livestream (waits up to 8 s for the worker to hang up)', tag: 'Livestreams', auth: 'admin', ok: { status: 200, description: 'the final record', schema: 'Livestream' }, errors: [401, 404] },
-  'post /v1/rooms/{name}/hls': { summary: 'Start HLS of the room’s mix now (it also starts on the first viewer request)', tag: 'HLS', auth: 'admin', ok: { status: 202, description: 'starting', schema: 'HlsState' }, errors: [401, 404] },
+  'post /v1/rooms/{name}/hls': { summary: 'Start HLS of the room’s mix now (it also starts on the first viewer request)', tag: 'HLS', auth: 'admin', ok: { status: 202, description: 'starting', schema: 'HlsState' }, errors: [401, 404, 503] },
   'get /v1/rooms/{name}/hls': { summary: 'Whether HLS runs for the room, and its settings', tag: 'HLS', auth: 'admin', ok: { status: 200, description: 'the HLS state', schema: 'HlsState' }, errors: [401, 404] },
   'delete /v1/rooms/{name}/hls': { summary: 'Stop HLS of the room (its files are removed)', tag: 'HLS', auth: 'admin', ok: { status: 204, description: 'stopped' }, errors: [401, 404] },
   'get /v1/rooms/{name}/hls/{file}': {

@@ -22,9 +22,12 @@ export const SCHEMAS: Record<string, Schema> = {
         required: ['code', 'message'],
         properties: {
           code: str('machine-readable', {
-            enum: ['bad_request', 'validation_failed', 'invalid_sdp', 'codec_unsupported', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'conflict', 'unsupported_media_type', 'payload_too_large', 'method_not_allowed', 'invalid_state', 'shutting_down', 'internal_error'],
+            enum: ['bad_request', 'validation_failed', 'invalid_sdp', 'codec_unsupported', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'conflict', 'unsupported_media_type', 'payload_too_large', 'method_not_allowed', 'invalid_state', 'shutting_down', 'unavailable', 'capacity_exceeded', 'internal_error'],
           }),
           message: str('for humans'),
+          limit: str('capacity_exceeded only: the admission limit that refused the request (503 with Retry-After)', {
+            enum: ['max_rooms', 'max_publishers_per_room', 'max_subscribers_per_room', 'max_subscribers', 'max_event_clients_per_room', 'rtc_ports', 'capacity_cores', 'worker_load'],
+          }),
         },
       },
     },
@@ -39,6 +42,10 @@ export const SCHEMAS: Record<string, Schema> = {
       }),
       pinnedIdentity: str('this identity takes the large tile instead of the active speaker'),
       displayNames: { type: 'boolean', default: true, description: 'names under the tiles' },
+      fit: str('how camera tiles are filled: cover (crop the overflow, no bands) or contain (the whole picture, with bands); screen shares always contain', {
+        enum: ['cover', 'contain'],
+        default: 'cover',
+      }),
       width: int(160, 3840, 1280, 'even'),
       height: int(120, 2160, 720, 'even'),
       fps: int(5, 60, 30),
@@ -55,6 +62,7 @@ export const SCHEMAS: Record<string, Schema> = {
       layout: str(undefined, { enum: ['grid', 'speaker', 'presentation', 'single'] }),
       pinnedIdentity: { type: 'string', nullable: true, description: 'null unpins' },
       displayNames: { type: 'boolean' },
+      fit: str(undefined, { enum: ['cover', 'contain'] }),
     },
   },
   RenditionRequest: {
@@ -107,6 +115,7 @@ export const SCHEMAS: Record<string, Schema> = {
           createdAt: str(undefined, { format: 'date-time' }),
           numPublishers: { type: 'integer' },
           numSubscribers: { type: 'integer' },
+          node: { type: 'string', nullable: true, description: 'the node its media runs on; null: none now (placed at its next join)' },
           participants: { type: 'array', description: 'GET /v1/rooms/{name} only', items: ref('Participant') },
           mixer: { type: 'object', description: 'GET /v1/rooms/{name} only: running, tiles, counters, and `renditions` (per rung: running, users, frames, keyframes requested/forced/sent)', additionalProperties: true },
         },
@@ -134,6 +143,29 @@ export const SCHEMAS: Record<string, Schema> = {
     },
   },
   RoomList: { type: 'object', required: ['rooms'], properties: { rooms: { type: 'array', items: ref('Room') } } },
+  NodeList: {
+    type: 'object',
+    required: ['self', 'nodes'],
+    properties: {
+      self: str('the id of the node that answered'),
+      nodes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            id: str(),
+            url: str('PUBLIC_URL: where clients are redirected for its rooms'),
+            coresLeft: { type: 'number' },
+            roomsLeft: { type: 'integer' },
+            rooms: { type: 'integer' },
+            load: { type: 'number', description: 'mean event-loop utilisation of its room workers' },
+            draining: { type: 'boolean' },
+            at: { type: 'integer', description: 'its last heartbeat (epoch ms)' },
+          },
+        },
+      },
+    },
+  },
   TokenRequest: {
     type: 'object',
     required: ['identity'],
@@ -178,13 +210,32 @@ export const SCHEMAS: Record<string, Schema> = {
       name: str(),
       format: str(undefined, { enum: ['mp4', 'webm', 'mkv'] }),
       audioOnly: { type: 'boolean' },
-      status: str(undefined, { enum: ['queued', 'starting', 'active', 'stopping', 'ready', 'failed'] }),
+      status: str('`finishing`: ended, its file being stitched or rewritten with its index at the front (then `ready`)', { enum: ['queued', 'starting', 'active', 'stopping', 'finishing', 'ready', 'failed'] }),
       createdAt: str(undefined, { format: 'date-time' }),
       startedAt: str(undefined, { format: 'date-time' }),
       endedAt: str(undefined, { format: 'date-time' }),
+      error: str(),
+      durationSeconds: { type: 'number', description: 'seconds recorded (grows while active; the finished file’s own duration once ready)' },
+      sizeBytes: { type: 'integer', description: 'bytes of the file (grows while active; the finished file’s size once ready)' },
+      warning: str('a ready recording whose parts could not be stitched into one file, or whose file could not be rewritten with its index at the front, says why here (its files stay downloadable, as recorded)'),
+      thumbnailUrl: str('where its thumbnail (JPEG) is served, once it has one: /v1/recordings/{id}/thumbnail'),
+      parts: {
+        type: 'array',
+        description: 'the files it was recorded in: one, or more when the room’s stream was lost and the worker reconnected (stitched into the recording’s file at the end)',
+        items: ref('RecordingPart'),
+      },
+    },
+  },
+  RecordingPart: {
+    type: 'object',
+    required: ['index', 'fileName', 'startedAt'],
+    properties: {
+      index: { type: 'integer', minimum: 1, description: 'GET /v1/recordings/{id}/parts/{index} downloads it' },
+      fileName: str('<id>.<ext> while it is the only part, else <id>.part<index>.<ext>'),
+      startedAt: str(undefined, { format: 'date-time' }),
+      endedAt: str('absent while it is being written', { format: 'date-time' }),
       durationSeconds: { type: 'number' },
       sizeBytes: { type: 'integer' },
-      error: str(),
     },
   },
   LivestreamRequest: {
@@ -232,6 +283,17 @@ export const SCHEMAS: Record<string, Schema> = {
     properties: {
       status: str(undefined, { enum: ['ready', 'not_ready', 'shutting_down'] }),
       checks: { type: 'object', description: 'ffmpeg, redis, queue (workers, waiting, active, delayed), accepting', additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, error: str() }, additionalProperties: true } },
+      capacity: {
+        type: 'object',
+        description: 'admission control (informational: a full node stays ready for its rooms; new rooms and sessions get 503 capacity_exceeded)',
+        properties: {
+          limits: { type: 'object', description: 'rooms, publishersPerRoom, publishers, subscribersPerRoom, subscribers, eventClientsPerRoom, ports (with RTC_MIN_PORT/RTC_MAX_PORT), cores', additionalProperties: { type: 'number' } },
+          used: { type: 'object', description: 'rooms, publishers, subscribers, outputs, ports (one per WebRTC session), cores (the cost model)', additionalProperties: { type: 'number' } },
+          left: { type: 'object', description: 'rooms, subscribers, ports, cores', additionalProperties: { type: 'number' } },
+          cores: { type: 'object', properties: { budget: { type: 'number' }, used: { type: 'number' }, left: { type: 'number' } } },
+          workersOverloaded: { type: 'boolean', description: 'when room workers report their load: every one is above 0.85 ELU or 200 ms lag' },
+        },
+      },
     },
   },
 };

@@ -13,7 +13,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'body too large',
   415: 'wrong content type',
   416: 'range not satisfiable',
-  503: 'shutting down (shutting_down) or not ready',
+  503: 'shutting down (shutting_down), not ready (unavailable), or no capacity (capacity_exceeded: error.limit names the limit); with Retry-After',
 };
 const SECURITY: Record<NonNullable<RouteDoc['auth']>, Array<Record<string, string[]>>> = {
   admin: [{ admin: [] }],

@@ -1,30 +1,44 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { DomainError, ROOM_NAME_RE, verifyRoomToken } from '@app/core';
+import { CapacityError, DomainError, NotFoundError, type TokenGrants, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
 import type { RoomEventPublisher, RoomEventSubscriber } from '@app/jobs';
-import { RoomManager } from '@app/media';
+import { logLine, RoomManager } from '@app/media';
+import { AdmissionService } from '../admission/admission.service';
+import { ClusterService } from '../cluster/cluster.service';
 import { ROOM_EVENT_PUBLISHER, ROOM_EVENT_SUBSCRIBER } from '../recordings/jobs.providers';
 import { MetricsService } from '../metrics/metrics.service';
+import { roomTokenKeys } from '../http/room-token-keys';
 import { APP_CONFIG } from '../tokens';
 import { EventSender, parseClientFrame } from './event-client';
 import { pathPattern } from './events-ws.adapter';
-import { RoomEventsService } from './room-events.service';
+import { RoomEventsService, type RoomSnapshot } from './room-events.service';
 
 export const EVENTS_PATH = '/v1/rooms/:name/events';
 const AUTH_TIMEOUT_MS = 5000;
-/** Close codes: 4401 unauthorized, 4403 forbidden, 4404 no such room, 4008 too slow, 4410 room deleted. */
-const CLOSE = { unauthorized: 4401, forbidden: 4403, notFound: 4404, roomDeleted: 4410 } as const;
+/**
+ * Close codes: 4401 unauthorized (any room name: nothing about a room is said before authentication), 4403 forbidden,
+ * 4404 no such room (only to a valid token of that room), 4429 the identity has MAX_EVENT_CLIENTS_PER_IDENTITY sockets
+ * here already, 4008 too slow, 4410 room deleted, 1013 (try again later) the room has MAX_EVENT_CLIENTS_PER_ROOM clients.
+ */
+const CLOSE = { unauthorized: 4401, forbidden: 4403, notFound: 4404, tooMany: 4429, roomDeleted: 4410, tryAgainLater: 1013 } as const;
+/** Heartbeats a socket may leave unanswered; at the next one it is terminated (a half-open socket: its peer is gone). */
+const MAX_MISSED_PONGS = 2;
 const SEQ_RE = /^\{"seq":(\d+)/;
 
 interface Client {
   ws: WebSocket;
   room: string;
+  /** Set once its token is verified (synchronously): it counts against MAX_EVENT_CLIENTS_PER_IDENTITY from then on. */
   identity?: string;
   sender: EventSender;
+  /** The room exists and the client counts against MAX_EVENT_CLIENTS_PER_ROOM. */
+  admitted?: boolean;
   unsubscribe?: () => void;
+  /** Server pings sent since its last pong. */
+  missedPongs: number;
 }
 
 /**
@@ -33,11 +47,12 @@ interface Client {
  * the room as published on the Redis event bus, in `seq` order. Bad frames get `{"type":"error", code, message}`.
  */
 @WebSocketGateway({ path: EVENTS_PATH })
-export class EventsGateway implements OnGatewayConnection, OnModuleInit {
+export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('EventsGateway');
   private readonly clients = new Set<Client>();
   private readonly pattern = pathPattern(EVENTS_PATH);
   private slowDropped = 0;
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly rooms: RoomManager,
@@ -46,22 +61,69 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     @Inject(ROOM_EVENT_PUBLISHER) private readonly publisher: RoomEventPublisher,
     @Inject(ROOM_EVENT_SUBSCRIBER) private readonly subscriber: RoomEventSubscriber,
     private readonly metrics: MetricsService,
+    private readonly admission: AdmissionService,
+    private readonly cluster: ClusterService,
   ) {}
 
   onModuleInit(): void {
+    this.admission.countEventClientsWith((room) => {
+      let n = 0;
+      for (const c of this.clients) if (c.admitted && c.room === room) n++;
+      return n;
+    });
     const gauge = this.metrics.gauge('mcu_events_clients', 'WebSocket clients of the events gateway, by room', ['room']);
     const dropped = this.metrics.absoluteCounter('mcu_events_slow_clients_dropped_total', 'events clients disconnected for not reading');
     this.metrics.onScrape('events', () => {
       gauge.reset();
       const perRoom = new Map<string, number>();
-      for (const c of this.clients) if (c.identity) perRoom.set(c.room, (perRoom.get(c.room) ?? 0) + 1);
+      for (const c of this.clients) if (c.admitted) perRoom.set(c.room, (perRoom.get(c.room) ?? 0) + 1);
       for (const [room, n] of perRoom) gauge.set({ room }, n);
       dropped.reset();
       dropped.set({}, this.slowDropped);
     });
-    this.rooms.on('roomClosed', (name) => {
-      for (const c of this.clients) if (c.room === name) this.fail(c, CLOSE.roomDeleted, 'room_deleted', `room "${name}" was deleted`);
+    this.rooms.on('roomClosed', (name) => this.roomDeleted(name));
+    // a room deleted on the node hosting it: that node tells every node, whose clients of the room are closed the same way
+    this.cluster.handle('roomDeleted', async (a) => this.roomDeleted(String(a.room)));
+    this.cluster.handle('snapshot', async (a) => {
+      const room = this.rooms.find(String(a.room));
+      if (!room) throw new NotFoundError(`room "${String(a.room)}" does not run on node ${this.cluster.nodeId}`);
+      return this.events.snapshot(room);
     });
+    this.heartbeat = setInterval(() => this.beat(), this.config.eventsHeartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.heartbeat);
+  }
+
+  /** Pings every socket; one that left MAX_MISSED_PONGS pings unanswered is terminated (its peer is gone: half-open). */
+  private beat(): void {
+    for (const c of this.clients) {
+      if (c.ws.readyState !== c.ws.OPEN) continue;
+      if (c.missedPongs >= MAX_MISSED_PONGS) {
+        this.logger.warn(logLine(`events client ${c.identity ?? '(not authenticated)'} of room ${c.room.slice(0, 64)} missed ${c.missedPongs} heartbeats; terminated`, { room: c.room.slice(0, 64), identity: c.identity }));
+        c.ws.terminate();
+        continue;
+      }
+      c.missedPongs++;
+      c.ws.ping();
+    }
+  }
+
+  private roomDeleted(name: string): void {
+    for (const c of this.clients) if (c.room === name) this.fail(c, CLOSE.roomDeleted, 'room_deleted', `room "${name}" was deleted`);
+  }
+
+  /** The room as a new client first sees it, from the node its media runs on (or its stored options when it runs nowhere). */
+  private async snapshotOf(name: string): Promise<RoomSnapshot | undefined> {
+    const where = await this.cluster.whereIs(name);
+    if (where?.kind === 'local') return this.events.snapshot(where.room);
+    if (where) return this.cluster.call<RoomSnapshot>(where.node, 'snapshot', { room: name });
+    const rec = await this.cluster.store.room(name);
+    if (!rec) return undefined;
+    const o = rec.options;
+    return { room: name, layout: o.layout, pinnedIdentity: o.pinnedIdentity ?? null, displayNames: o.displayNames, activeSpeaker: null, participants: [], tiles: [] };
   }
 
   /** Connected clients (for tests and metrics). */
@@ -75,14 +137,15 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     try {
       room = decodeURIComponent(this.pattern.exec(url.pathname)?.[1] ?? '');
     } catch {
-      /* malformed escape: not a room */
+      /* malformed escape: no room a token can be for */
     }
     const client: Client = {
       ws,
       room,
+      missedPongs: 0,
       sender: new EventSender(ws, (buffered) => {
         this.slowDropped++;
-        this.logger.warn(`events client ${client.identity ?? '?'} of room ${room} disconnected: too slow (${buffered} bytes unread)`);
+        this.logger.warn(logLine(`events client ${client.identity ?? '?'} of room ${room} disconnected: too slow (${buffered} bytes unread)`, { room, identity: client.identity }));
       }),
     };
     this.clients.add(client);
@@ -93,13 +156,17 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
       client.unsubscribe?.();
     });
     ws.on('error', () => undefined);
-    if (!ROOM_NAME_RE.test(room) || !this.rooms.find(room)) return this.fail(client, CLOSE.notFound, 'not_found', `room "${room.slice(0, 64)}" not found`);
-
+    ws.on('pong', () => (client.missedPongs = 0));
+    // Nothing is said about the room (not even whether it exists) before the token is verified: an unknown room and a
+    // bad token get the same answer, and a ping before authentication gets no pong.
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const parsed = parseClientFrame(data, isBinary);
       if (!parsed.ok) return this.error(client, parsed.code, parsed.message);
       const frame = parsed.frame;
-      if (frame.type === 'ping') return void client.sender.send(JSON.stringify({ type: 'pong', ...(frame.id !== undefined ? { id: frame.id } : {}) }));
+      if (frame.type === 'ping') {
+        if (!client.identity) return this.error(client, 'unauthorized', 'authenticate first: send {"type":"auth","token":"…"}');
+        return void client.sender.send(JSON.stringify({ type: 'pong', ...(frame.id !== undefined ? { id: frame.id } : {}) }));
+      }
       if (client.identity) return this.error(client, 'bad_request', 'already authenticated');
       clearTimeout(authTimer);
       void this.authenticate(client, frame.token);
@@ -109,14 +176,41 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
     else authTimer = setTimeout(() => !client.identity && this.fail(client, CLOSE.unauthorized, 'unauthorized', 'no token: send {"type":"auth","token":"…"} first'), AUTH_TIMEOUT_MS);
   }
 
+  /** Sockets of one identity in one room on this node (authenticated or being admitted). */
+  private socketsOf(room: string, identity: string): number {
+    let n = 0;
+    for (const c of this.clients) if (c.room === room && c.identity === identity) n++;
+    return n;
+  }
+
   private async authenticate(client: Client, token: string): Promise<void> {
+    let grants: TokenGrants;
     try {
-      const grants = verifyRoomToken(token, this.config.apiSecret);
-      if (grants.room !== client.room) return this.fail(client, CLOSE.forbidden, 'forbidden', `token is for room "${grants.room}", not "${client.room}"`);
-      client.identity = grants.identity;
+      grants = verifyRoomToken(token, roomTokenKeys(this.config));
     } catch (e) {
       const code = e instanceof DomainError ? e.code : 'unauthorized';
       return this.fail(client, CLOSE.unauthorized, code, (e as Error).message);
+    }
+    if (grants.room !== client.room) return this.fail(client, CLOSE.forbidden, 'forbidden', `token is for room "${grants.room}", not "${client.room.slice(0, 64)}"`);
+    const limit = this.config.maxEventClientsPerIdentity;
+    if (this.socketsOf(client.room, grants.identity) >= limit) {
+      this.logger.warn(logLine(`events client ${grants.identity} of room ${client.room} refused: ${limit} sockets of that identity already (MAX_EVENT_CLIENTS_PER_IDENTITY)`, { room: client.room, identity: grants.identity }));
+      return this.fail(client, CLOSE.tooMany, 'too_many_connections', `"${grants.identity}" has ${limit} events sockets open in this room already (MAX_EVENT_CLIENTS_PER_IDENTITY); close one first`, {
+        limit: 'max_event_clients_per_identity',
+      });
+    }
+    client.identity = grants.identity; // takes its slot now, before the await below
+    // the room may run on any node of the cluster: its record in Redis says whether it exists
+    const exists = this.rooms.find(client.room) ? true : await this.cluster.exists(client.room).catch(() => true);
+    if (client.ws.readyState !== client.ws.OPEN) return;
+    if (!exists) return this.fail(client, CLOSE.notFound, 'not_found', `room "${client.room}" not found`);
+    try {
+      // counted once authenticated: clients without a token cannot take the room's slots
+      this.admission.check({ kind: 'events', room: client.room });
+      client.admitted = true;
+    } catch (e) {
+      if (e instanceof CapacityError) return this.fail(client, CLOSE.tryAgainLater, e.code, e.message, { limit: e.limit, retryAfterSeconds: e.retryAfterSeconds });
+      throw e;
     }
     // Subscribe first, then read the room's sequence and snapshot it: events published in between are not lost, and
     // those already in the snapshot are skipped.
@@ -129,23 +223,29 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit {
       if (client.ws.readyState !== client.ws.OPEN) return client.unsubscribe();
       seq = await this.publisher.currentSeq(client.room);
     } catch (e) {
-      this.logger.warn(`events client ${client.identity} of room ${client.room}: the event bus is unavailable (${(e as Error).message})`);
+      this.logger.warn(logLine(`events client ${client.identity} of room ${client.room}: the event bus is unavailable (${(e as Error).message})`, { room: client.room, identity: client.identity }));
       return this.fail(client, 1011, 'unavailable', 'the event bus (Redis) is unavailable; reconnect later');
     }
-    const room = this.rooms.find(client.room);
-    if (!room) return this.fail(client, CLOSE.notFound, 'not_found', `room "${client.room}" not found`);
-    client.sender.send(JSON.stringify({ type: 'snapshot', seq, timestamp: new Date().toISOString(), ...this.events.snapshot(room) }));
+    let snapshot: RoomSnapshot | undefined;
+    try {
+      snapshot = await this.snapshotOf(client.room);
+    } catch (e) {
+      this.logger.warn(logLine(`events client ${client.identity} of room ${client.room}: no snapshot (${(e as Error).message})`, { room: client.room, identity: client.identity }));
+      return this.fail(client, 1011, 'unavailable', 'the node hosting the room did not answer; reconnect later');
+    }
+    if (!snapshot) return this.fail(client, CLOSE.notFound, 'not_found', `room "${client.room}" not found`);
+    client.sender.send(JSON.stringify({ type: 'snapshot', seq, timestamp: new Date().toISOString(), ...snapshot }));
     for (const json of pending) if (Number(SEQ_RE.exec(json)?.[1] ?? 0) > seq) client.sender.send(json);
     live = true;
-    this.logger.debug(`events client ${client.identity} of room ${client.room} joined at seq ${seq}`);
+    this.logger.debug(logLine(`events client ${client.identity} of room ${client.room} joined at seq ${seq}`, { room: client.room, identity: client.identity }));
   }
 
-  private error(client: Client, code: string, message: string): void {
-    client.sender.send(JSON.stringify({ type: 'error', code, message }));
+  private error(client: Client, code: string, message: string, extra: Record<string, unknown> = {}): void {
+    client.sender.send(JSON.stringify({ type: 'error', code, message, ...extra }));
   }
 
-  private fail(client: Client, closeCode: number, code: string, message: string): void {
-    this.error(client, code, message);
+  private fail(client: Client, closeCode: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+    this.error(client, code, message, extra);
     client.ws.close(closeCode, message.slice(0, 120));
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { type Room, RoomManager } from '@app/media';
+import { logLine, type RoomHandle as Room, RoomManager } from '@app/media';
 import type { RoomEventPublisher } from '@app/jobs';
 import { ROOM_EVENT_PUBLISHER } from '../recordings/jobs.providers';
 
@@ -31,7 +31,7 @@ export class RoomEventsService implements OnModuleInit {
 
   private attach(room: Room): void {
     room.on('event', (e) => {
-      this.logger.debug(`[room ${room.name}] event ${e.type}`);
+      this.logger.debug(logLine(`[room ${room.name}] event ${e.type}`, { room: room.name }));
       void this.publisher.publish(room.name, e);
     });
   }

@@ -1,8 +1,11 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { NODE_TTL_MS } from '@app/core';
 import type { FfmpegInfo } from '@app/media';
 import type { Queue } from 'bullmq';
 import type { Response } from 'express';
 import type { Redis } from 'ioredis';
+import { AdmissionService } from '../admission/admission.service';
+import { ClusterService } from '../cluster/cluster.service';
 import { ShutdownService } from '../lifecycle/shutdown.service';
 import { RECORDINGS_QUEUE, REDIS } from '../recordings/jobs.providers';
 import { FFMPEG_INFO } from '../tokens';
@@ -22,7 +25,7 @@ function within(ms: number, check: Promise<Check>): Promise<Check> {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Liveness and readiness (ffmpeg, Redis, the recording queue; not ready while shutting down). */
+/** Liveness and readiness (ffmpeg, Redis, the recording queue; not ready while shutting down), with the node's capacity. */
 @Controller()
 export class HealthController {
   constructor(
@@ -30,6 +33,8 @@ export class HealthController {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
     private readonly shutdown: ShutdownService,
+    private readonly admission: AdmissionService,
+    private readonly cluster: ClusterService,
   ) {}
 
   @Get('healthz')
@@ -55,13 +60,18 @@ export class HealthController {
       ),
     ]);
     const checks: Record<string, Check> = {
-      ffmpeg: { ok: Boolean(this.ffmpeg.path), path: this.ffmpeg.path, version: this.ffmpeg.version, source: this.ffmpeg.source },
+      ffmpeg: { ok: Boolean(this.ffmpeg.path), path: this.ffmpeg.path, version: this.ffmpeg.version, source: this.ffmpeg.source, ffprobe: this.ffmpeg.ffprobe.path },
       redis,
       queue,
       accepting: this.shutdown.isDraining ? { ok: false, error: 'shutting down' } : { ok: true },
     };
+    // this node's record in the cluster registry must be fresh, or other nodes see it as dead and take its rooms
+    const node = this.cluster.health();
+    checks.node = node.heartbeatAgeMs >= 0 && node.heartbeatAgeMs <= NODE_TTL_MS / 2 ? { ok: true, ...node } : { ok: false, error: `no heartbeat stored for ${node.heartbeatAgeMs < 0 ? 'ever' : `${node.heartbeatAgeMs} ms`}`, ...node };
     const ok = Object.values(checks).every((c) => c.ok);
     res.status(ok ? 200 : 503);
-    return { status: ok ? 'ready' : this.shutdown.isDraining ? 'shutting_down' : 'not_ready', checks };
+    // informational, not a check: a full node still serves its rooms (new rooms and sessions get 503 + Retry-After)
+    const capacity = this.admission.summary();
+    return { status: ok ? 'ready' : this.shutdown.isDraining ? 'shutting_down' : 'not_ready', checks, capacity };
   }
 }

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
-import { hlsArgs, type Logger, type MixTap, MixPipeWriter, type Room, SupervisedProcess } from '@app/media';
+import { childLogger, HlsSink, type Logger, type MixSource, type RoomHandle } from '@app/media';
 
 export interface HlsOutputOptions {
   ffmpegPath: string;
@@ -13,19 +12,18 @@ export interface HlsOutputOptions {
 }
 
 /**
- * A room's live HLS: an in-process tap on the mix feeding one ffmpeg that writes segments and a live playlist into
- * `dir`. ffmpeg is restarted (with a new segment prefix) if it dies; the files are removed when the output closes.
+ * A room's live HLS: an in-process tap on the mix feeding an HlsSink (one supervised ffmpeg writing segments and a
+ * live playlist into `dir`); the files are removed when the output closes.
  */
 export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
-  private tap?: MixTap;
-  private proc?: SupervisedProcess;
-  private pipes?: MixPipeWriter;
+  private tap?: MixSource;
+  private sink?: HlsSink;
   private closed = false;
   readonly startedAt = Date.now();
   lastRequestAt = Date.now();
 
   constructor(
-    private readonly room: Room,
+    private readonly room: RoomHandle,
     private readonly o: HlsOutputOptions,
   ) {
     super();
@@ -36,7 +34,7 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
   }
 
   private log(m: string): void {
-    this.o.logger?.log(`[hls room ${this.room.name}] ${m}`);
+    this.o.logger?.log(`[hls room ${this.room.name}] ${m}`, { room: this.room.name });
   }
 
   async start(): Promise<void> {
@@ -48,31 +46,24 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
       return;
     }
     this.tap = tap;
-    tap.on('video', (f) => this.pipes?.video(f));
-    tap.on('audio', (p, ts) => this.pipes?.audio(p, ts));
-    tap.on('closed', (reason) => void this.close(`the room's mix ended: ${reason}`));
-    const codec = tap.videoCodec ?? 'h264';
-    // supervised: restarted with backoff if it dies, each run with a new segment prefix (names never repeat)
-    this.proc = new SupervisedProcess({
+    // the room's codec is fixed when it is created: whether the video is copied or transcoded is decided from it
+    const sink = new HlsSink({
       name: `hls room ${this.room.name}`,
-      command: this.o.ffmpegPath,
-      fd3: true,
-      args: () =>
-        hlsArgs({
-          videoCodec: codec,
-          dir: this.o.dir,
-          run: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.slice(-12),
-          segmentSeconds: this.o.segmentSeconds,
-          listSize: this.o.listSize,
-          lowRendition: this.o.lowRendition,
-          fps: this.room.options.fps,
-          videoBitrateKbps: this.room.options.videoBitrateKbps,
-        }),
-      logger: this.o.logger,
+      ffmpegPath: this.o.ffmpegPath,
+      dir: this.o.dir,
+      videoCodec: this.room.options.videoCodec,
+      segmentSeconds: this.o.segmentSeconds,
+      listSize: this.o.listSize,
+      lowRendition: this.o.lowRendition,
+      fps: this.room.options.fps,
+      videoBitrateKbps: this.room.options.videoBitrateKbps,
+      logger: childLogger(this.o.logger, { room: this.room.name }),
     });
-    this.proc.on('spawn', (child, fd3) => (this.pipes = new MixPipeWriter(child.stdin, fd3, codec)));
-    this.proc.on('exit', () => (this.pipes = undefined));
-    this.proc.start();
+    this.sink = sink;
+    tap.on('video', (f) => sink.video(f));
+    tap.on('audio', (p, ts) => sink.audio(p, ts));
+    tap.on('closed', (reason) => void this.close(`the room's mix ended: ${reason}`));
+    sink.start();
     this.log(`started (${this.o.segmentSeconds} s segments, ${this.o.listSize} in the playlist${this.o.lowRendition ? ', with a 360p rendition' : ''}) in ${this.o.dir}`);
   }
 
@@ -81,7 +72,7 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
     if (this.closed) return;
     this.closed = true;
     await this.tap?.close().catch(() => undefined);
-    await this.proc?.stop(2000);
+    await this.sink?.stop(2000);
     await rm(this.o.dir, { recursive: true, force: true });
     this.log(`stopped: ${reason}`);
     this.emit('closed', reason);

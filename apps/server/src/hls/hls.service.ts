@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
-import { type FfmpegInfo, HLS_FILE_RE, playlistWithToken, RoomManager } from '@app/media';
+import { type FfmpegInfo, HLS_FILE_RE, objectLogger, playlistWithToken, RoomManager } from '@app/media';
+import { AdmissionService } from '../admission/admission.service';
+import { roomTokenKeys } from '../http/room-token-keys';
 import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
 import { HlsOutput } from './hls-output';
 
@@ -36,6 +38,7 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FFMPEG_INFO) private readonly ffmpeg: FfmpegInfo,
     private readonly rooms: RoomManager,
+    private readonly admission: AdmissionService,
   ) {
     this.base = path.resolve(config.dataDir, 'hls');
   }
@@ -60,7 +63,7 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
   /** Checks a viewer's room token (`?token=` or `Authorization: Bearer`): that room, with canSubscribe. */
   authorize(room: string, token: string | undefined): void {
     if (!token) throw new UnauthorizedError('a room token with canSubscribe is required: ?token=<token>');
-    const grants = verifyRoomToken(token, this.config.apiSecret);
+    const grants = verifyRoomToken(token, roomTokenKeys(this.config));
     if (grants.room !== room) throw new ForbiddenError(`token is for room "${grants.room}", not "${room}"`);
     if (!grants.canSubscribe) throw new ForbiddenError('token does not grant subscribing');
   }
@@ -74,14 +77,15 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
     const pending = this.starting.get(roomName);
     if (pending) return pending;
     const room = this.rooms.get(roomName);
-    const p = (async () => {
+    // a new output: admitted (or 503 capacity_exceeded) before its ffmpeg starts, held as a reservation while it starts
+    const p = this.admission.admitWhile({ kind: 'output', room: roomName }, async () => {
       const out = new HlsOutput(room, {
         ffmpegPath: this.ffmpeg.path,
         dir: this.dirOf(room.name),
         segmentSeconds: this.config.hlsSegmentSeconds,
         listSize: this.config.hlsListSize,
         lowRendition: this.config.hlsLowRendition,
-        logger: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), debug: (m) => this.logger.debug(m) },
+        logger: objectLogger(this.logger),
       });
       out.once('closed', () => {
         if (this.outputs.get(roomName) === out) this.outputs.delete(roomName);
@@ -95,7 +99,7 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
       // closed meanwhile (the room went, or a stop): do not keep it
       if (!out.isClosed) this.outputs.set(roomName, out);
       return out;
-    })();
+    });
     this.starting.set(roomName, p);
     try {
       return await p;

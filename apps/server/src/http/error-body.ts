@@ -2,10 +2,11 @@ import { HTTP_STATUS_BY_CODE, type ErrorCode } from '@app/core';
 
 /** The one error shape of the API: `{ error: { code, message } }`. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  /** `limit`: which admission limit refused the request (capacity_exceeded only). */
+  error: { code: string; message: string; limit?: string };
 }
 
-export const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } });
+export const errorBody = (code: string, message: string, limit?: string): ErrorBody => ({ error: { code, message, ...(limit ? { limit } : {}) } });
 
 /** Status and code for errors that come from Express' body parsers and Nest's own exceptions. */
 export function classifyHttpError(status: number): ErrorCode {

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { NotFoundError } from '@app/core';
 import { LIVESTREAM_ID_RE, livestreamView } from '@app/jobs';
+import { AdmissionService } from '../admission/admission.service';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
 import { LivestreamsService } from './livestreams.service';
@@ -15,12 +16,16 @@ const idParam = (id: string): string => {
 @Controller('v1')
 @UseGuards(AdminAuthGuard)
 export class LivestreamsController {
-  constructor(private readonly livestreams: LivestreamsService) {}
+  constructor(
+    private readonly livestreams: LivestreamsService,
+    private readonly admission: AdmissionService,
+  ) {}
 
   @Post('rooms/:name/livestreams')
   @UseGuards(AcceptingGuard)
   async start(@Param('name') name: string, @Body() body: unknown) {
-    return livestreamView(await this.livestreams.create(roomParam(name), body));
+    this.admission.check({ kind: 'output', room: roomParam(name) }); // 503 capacity_exceeded before a job is queued
+    return livestreamView(await this.livestreams.create(name, body));
   }
 
   @Get('livestreams')

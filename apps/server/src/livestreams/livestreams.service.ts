@@ -1,8 +1,9 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { ValidationError } from '@app/core';
+import { NotFoundError, ValidationError } from '@app/core';
 import { isLivestreamFinal, type Livestream, LIVESTREAM_STATUSES, LivestreamStore, type LivestreamStatus, maskUrl, validateLivestreamRequest } from '@app/jobs';
-import { RoomManager } from '@app/media';
+import { logLine, RoomManager } from '@app/media';
+import { ClusterService } from '../cluster/cluster.service';
 import { LIVESTREAMS_QUEUE } from '../recordings/jobs.providers';
 
 const SILENT_WORKER_MS = 30_000;
@@ -23,6 +24,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
   constructor(
     private readonly store: LivestreamStore,
     private readonly rooms: RoomManager,
+    private readonly cluster: ClusterService,
     @Inject(LIVESTREAMS_QUEUE) private readonly queue: Queue,
   ) {}
 
@@ -42,7 +44,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
     for (const ls of await this.store.unfinished()) {
       if (!['connecting', 'active', 'reconnecting'].includes(ls.status) || now - (ls.heartbeatAt ?? now) < SILENT_WORKER_MS) continue;
       if (ls.lastError === SILENT_WORKER_ERROR) continue;
-      this.logger.warn(`livestream ${ls.id} of room ${ls.room}: its worker went silent; waiting for a worker to resume it`);
+      this.logger.warn(logLine(`livestream ${ls.id} of room ${ls.room}: its worker went silent; waiting for a worker to resume it`, { livestream: ls.id, room: ls.room }));
       await this.store.update(ls.id, { status: 'reconnecting', lastError: SILENT_WORKER_ERROR }, { allowNoop: true });
     }
   }
@@ -58,10 +60,13 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
 
   async create(roomName: string, body: unknown): Promise<Livestream> {
     const { url } = validateLivestreamRequest(body);
-    const room = this.rooms.get(roomName);
-    const ls = await this.store.create({ room: room.name, url });
-    await this.queue.add('livestream', { livestreamId: ls.id }, { jobId: ls.id, removeOnComplete: 1000, removeOnFail: 5000 });
-    this.logger.log(`livestream ${ls.id} of room ${room.name} to ${maskUrl(url)} queued`);
+    // the room may run on any node (or none yet): it must exist in the cluster
+    const options = await this.cluster.roomOptions(roomName);
+    if (!options) throw new NotFoundError(`room "${roomName}" not found`);
+    const ls = await this.store.create({ room: roomName, url });
+    // the room's codec is fixed when it is created: the job knows now whether its video is copied or transcoded
+    await this.queue.add('livestream', { livestreamId: ls.id, videoCodec: options.videoCodec }, { jobId: ls.id, removeOnComplete: 1000, removeOnFail: 5000 });
+    this.logger.log(logLine(`livestream ${ls.id} of room ${roomName} to ${maskUrl(url)} queued`, { livestream: ls.id, room: roomName }));
     return ls;
   }
 
@@ -92,7 +97,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
       }
     }
     ls = await this.store.update(id, { stopRequested: ls.stopRequested ?? reason });
-    this.logger.log(`livestream ${id} of room ${ls.room}: stop requested (${reason})`);
+    this.logger.log(logLine(`livestream ${id} of room ${ls.room}: stop requested (${reason})`, { livestream: id, room: ls.room }));
     const deadline = Date.now() + waitMs;
     while (!isLivestreamFinal(ls.status) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));

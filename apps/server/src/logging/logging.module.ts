@@ -1,7 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
-import type { AppConfig } from '@app/config';
+import { type AppConfig, pinoHttpOptions, prettyStream } from '@app/config';
 import { LoggerModule } from 'nestjs-pino';
-import { pinoHttpOptions, prettyStream } from './pino-options';
 
 /** nestjs-pino: Nest's Logger (every `new Logger('Rooms')`) and HTTP request logs go through one pino logger. */
 export function loggingModule(config: AppConfig): DynamicModule {

@@ -3,13 +3,15 @@ import type { Queue } from 'bullmq';
 import { RecordingStore, type RecordingStatus } from '@app/jobs';
 import { RoomManager } from '@app/media';
 import { QueueCatalog } from '../admin/queue-catalog.service';
+import { AdmissionService } from '../admission/admission.service';
 import { LIVESTREAMS_QUEUE, RECORDINGS_QUEUE, WEBHOOKS_QUEUE } from '../recordings/jobs.providers';
+import { registerCapacityMetrics } from './capacity-metrics';
 import { registerMediaMetrics } from './media-metrics';
 import { MetricsService } from './metrics.service';
 
-const LIVE_STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopping'];
+const LIVE_STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopping', 'finishing'];
 
-/** Plugs this app's collectors into the MetricsService (media, recordings) and its queues into the QueueCatalog. */
+/** Plugs this app's collectors into the MetricsService (media, capacity, recordings) and its queues into the QueueCatalog. */
 @Injectable()
 export class MetricsWiring implements OnModuleInit {
   constructor(
@@ -17,6 +19,7 @@ export class MetricsWiring implements OnModuleInit {
     private readonly queues: QueueCatalog,
     private readonly rooms: RoomManager,
     private readonly store: RecordingStore,
+    private readonly admission: AdmissionService,
     @Inject(RECORDINGS_QUEUE) private readonly recordingsQueue: Queue,
     @Inject(LIVESTREAMS_QUEUE) private readonly livestreamsQueue: Queue,
     @Inject(WEBHOOKS_QUEUE) private readonly webhooks: Queue | null,
@@ -24,6 +27,7 @@ export class MetricsWiring implements OnModuleInit {
 
   onModuleInit(): void {
     registerMediaMetrics(this.metrics, this.rooms);
+    registerCapacityMetrics(this.metrics, this.admission);
     const recordings = this.metrics.gauge('mcu_recordings', 'recordings not yet finished, by status', ['status']);
     this.metrics.onScrape('recordings', async () => {
       const counts = Object.fromEntries(LIVE_STATUSES.map((s) => [s, 0]));

@@ -1,10 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AbsoluteCounter, type MetricFactory, type ScrapeCollector } from './metric-factory';
 import { QueueMetrics } from './queue-metrics';
-
-/** Runs on every scrape, before the registry is rendered: reads the current state and sets gauges/counters from it. */
-export type ScrapeCollector = () => void | Promise<void>;
 
 /**
  * The Prometheus registry of this app (its own, not prom-client's global one: tests run several apps in one process).
@@ -12,7 +10,7 @@ export type ScrapeCollector = () => void | Promise<void>;
  * hot paths; `absoluteCounter` turns such a running total into a Prometheus counter.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements MetricFactory {
   readonly registry = new Registry();
   private readonly collectors: Array<{ name: string; fn: ScrapeCollector }> = [];
   private readonly logger = new Logger('Metrics');
@@ -67,18 +65,5 @@ export class MetricsService {
 
   get contentType(): string {
     return this.registry.contentType;
-  }
-}
-
-/** A Prometheus counter fed with totals kept elsewhere (rooms that close drop out, which Prometheus treats as a reset). */
-export class AbsoluteCounter<L extends string> {
-  constructor(private readonly counter: Counter<L>) {}
-
-  reset(): void {
-    this.counter.reset();
-  }
-
-  set(labels: Partial<Record<L, string | number>>, total: number): void {
-    this.counter.inc(labels, Math.max(0, total));
   }
 }

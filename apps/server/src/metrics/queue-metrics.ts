@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { MetricsService } from './metrics.service';
+import type { MetricFactory } from './metric-factory';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
 const DURATION_BUCKETS = [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600];
@@ -18,7 +18,7 @@ export class QueueMetrics {
   /** Per queue: the newest finishedOn already observed, so each job's duration is counted once. */
   private readonly seenUntil = new Map<string, number>();
 
-  constructor(metrics: MetricsService) {
+  constructor(metrics: MetricFactory) {
     this.jobs = metrics.gauge('mcu_queue_jobs', 'jobs in a BullMQ queue by state', ['queue', 'state']);
     this.workers = metrics.gauge('mcu_queue_workers', 'workers connected to a BullMQ queue', ['queue']);
     this.finished = metrics.absoluteCounter('mcu_queue_jobs_finished_total', 'jobs finished, by outcome (webhook queue: deliveries and failures)', ['queue', 'outcome']);

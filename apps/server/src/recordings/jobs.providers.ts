@@ -9,6 +9,7 @@ import {
   type LivestreamJobData,
   LivestreamStore,
   livestreamView,
+  logErrorsOnce,
   QUEUE_LIVESTREAMS,
   QUEUE_RECORDINGS,
   QUEUE_WEBHOOKS,
@@ -18,13 +19,14 @@ import {
   RoomEventPublisher,
   RoomEventSubscriber,
   startEmbeddedRedis,
+  startWorkers,
   webhookPublisher,
   type RecordingJobData,
   type WebhookJobData,
+  type WorkerRuntime,
 } from '@app/jobs';
-import { type FfmpegInfo, RoomManager } from '@app/media';
+import { type FfmpegInfo, objectLogger, RoomManager } from '@app/media';
 import type { AddressInfo } from 'node:net';
-import { startWorkers, type WorkerRuntime } from '../../../worker/src/worker-runtime';
 import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
 
 export const REDIS_INFO = Symbol('REDIS_INFO');
@@ -35,6 +37,14 @@ export const ROOM_EVENT_PUBLISHER = Symbol('ROOM_EVENT_PUBLISHER');
 export const WEBHOOKS_QUEUE = Symbol('WEBHOOKS_QUEUE');
 export const ROOM_EVENT_SUBSCRIBER = Symbol('ROOM_EVENT_SUBSCRIBER');
 export const LIVESTREAMS_QUEUE = Symbol('LIVESTREAMS_QUEUE');
+
+/** A BullMQ queue of this server whose errors (Redis unreachable) are logged once each, not printed as stacks. */
+function queue<T>(name: string, info: RedisInfo): Queue<T> {
+  const q = new Queue<T>(name, { connection: info.connections.create() });
+  const logger = new Logger('Redis');
+  logErrorsOnce(q, (m) => logger.warn(m), `queue ${name}`);
+  return q;
+}
 
 export interface RedisInfo {
   url: string;
@@ -50,8 +60,9 @@ export const jobsProviders: Provider[] = [
       const logger = new Logger('Redis');
       const onError = (m: string) => logger.warn(m);
       if (config.redisUrl) return { url: config.redisUrl, connections: new RedisConnections(config.redisUrl, onError) };
-      const embedded = await startEmbeddedRedis(path.join(config.dataDir, 'redis'));
-      logger.log(`embedded redis-server on ${embedded.url} (data in ${path.join(config.dataDir, 'redis')}, AOF on)`);
+      const dir = path.join(config.dataDir, 'redis');
+      const embedded = await startEmbeddedRedis(dir, { logger: { log: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) } });
+      logger.log(`embedded redis-server on ${embedded.address} (pid ${embedded.pid}, data in ${dir}, AOF on, password set, restarted if it dies)`);
       return { url: embedded.url, embedded, connections: new RedisConnections(embedded.url, onError) };
     },
   },
@@ -59,7 +70,7 @@ export const jobsProviders: Provider[] = [
   {
     provide: RECORDINGS_QUEUE,
     inject: [REDIS_INFO],
-    useFactory: (info: RedisInfo) => new Queue<RecordingJobData>(QUEUE_RECORDINGS, { connection: info.connections.create() }),
+    useFactory: (info: RedisInfo) => queue<RecordingJobData>(QUEUE_RECORDINGS, info),
   },
   {
     provide: ROOM_EVENT_PUBLISHER,
@@ -74,7 +85,7 @@ export const jobsProviders: Provider[] = [
   {
     provide: WEBHOOKS_QUEUE,
     inject: [REDIS_INFO, APP_CONFIG],
-    useFactory: (info: RedisInfo, config: AppConfig) => (config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: info.connections.create() }) : null),
+    useFactory: (info: RedisInfo, config: AppConfig) => (config.webhookUrl ? queue<WebhookJobData>(QUEUE_WEBHOOKS, info) : null),
   },
   {
     provide: RecordingStore,
@@ -91,7 +102,7 @@ export const jobsProviders: Provider[] = [
   {
     provide: LIVESTREAMS_QUEUE,
     inject: [REDIS_INFO],
-    useFactory: (info: RedisInfo) => new Queue<LivestreamJobData>(QUEUE_LIVESTREAMS, { connection: info.connections.create() }),
+    useFactory: (info: RedisInfo) => queue<LivestreamJobData>(QUEUE_LIVESTREAMS, info),
   },
   // status changes made here (create, stop) go to the room's event stream; the worker publishes its own the same way
   {
@@ -131,10 +142,11 @@ export class JobsLifecycle implements OnApplicationBootstrap, OnApplicationShutd
       config: this.config,
       redisUrl: this.redisInfo.url,
       ffmpegPath: this.ffmpeg.path,
+      ffprobePath: this.ffmpeg.ffprobe.path,
       serverUrl: () => this.serverUrl(),
       // in this process, recorders tap the room's mix directly instead of subscribing over WebRTC
       localTap: async (room, video) => this.rooms.find(room)?.tap({ video }),
-      logger: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), error: (m) => this.logger.error(m), debug: (m) => this.logger.debug(m) },
+      logger: objectLogger(this.logger),
     });
   }
 

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, 
 import { NotFoundError } from '@app/core';
 import { RECORDING_ID_RE, recordingView } from '@app/jobs';
 import type { Request, Response } from 'express';
+import { AdmissionService } from '../admission/admission.service';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
 import { RecordingsService } from './recordings.service';
@@ -16,12 +17,16 @@ const idParam = (id: string): string => {
 @Controller('v1')
 @UseGuards(AdminAuthGuard)
 export class RecordingsController {
-  constructor(private readonly recordings: RecordingsService) {}
+  constructor(
+    private readonly recordings: RecordingsService,
+    private readonly admission: AdmissionService,
+  ) {}
 
   @Post('rooms/:name/recordings')
   @UseGuards(AcceptingGuard)
   async start(@Param('name') name: string, @Body() body: unknown) {
-    return recordingView(await this.recordings.create(roomParam(name), body));
+    this.admission.check({ kind: 'output', room: roomParam(name) }); // 503 capacity_exceeded before a job is queued
+    return recordingView(await this.recordings.create(name, body));
   }
 
   @Get('recordings')
@@ -43,6 +48,16 @@ export class RecordingsController {
   @Get('recordings/:id/file')
   file(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     return this.recordings.sendFile(idParam(id), req, res);
+  }
+
+  @Get('recordings/:id/thumbnail')
+  thumbnail(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    return this.recordings.sendThumbnail(idParam(id), res);
+  }
+
+  @Get('recordings/:id/parts/:n')
+  part(@Param('id') id: string, @Param('n') n: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    return this.recordings.sendPart(idParam(id), n, req, res);
   }
 
   @Delete('recordings/:id')

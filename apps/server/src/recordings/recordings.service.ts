@@ -4,13 +4,27 @@ import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnAppl
 import type { Queue } from 'bullmq';
 import { ConflictError, NotFoundError, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
-import { contentTypeFor, isFinal, type Recording, recordingFileName, RecordingStore, recordingView, RECORDING_ID_RE, type RecordingStatus, validateRecordingRequest } from '@app/jobs';
-import { RoomManager } from '@app/media';
+import {
+  contentTypeFor,
+  fallBackFromFinishing,
+  isFinal,
+  partFileName,
+  type Recording,
+  recordingFileName,
+  recordingFiles,
+  RecordingStore,
+  recordingView,
+  RECORDING_ID_RE,
+  RECORDING_STATUSES,
+  type RecordingStatus,
+  thumbnailFileName,
+  validateRecordingRequest,
+} from '@app/jobs';
+import { logLine, RoomManager } from '@app/media';
 import type { Request, Response } from 'express';
+import { ClusterService } from '../cluster/cluster.service';
 import { APP_CONFIG } from '../tokens';
 import { RECORDINGS_QUEUE } from './jobs.providers';
-
-const STATUSES: RecordingStatus[] = ['queued', 'starting', 'active', 'stopping', 'ready', 'failed'];
 
 /**
  * Recordings: requests go on the BullMQ queue (a worker records), metadata lives in Redis. A sweep asks workers to stop
@@ -27,6 +41,7 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly store: RecordingStore,
     private readonly rooms: RoomManager,
+    private readonly cluster: ClusterService,
     @Inject(RECORDINGS_QUEUE) private readonly queue: Queue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -49,10 +64,13 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
 
   async create(roomName: string, body: unknown): Promise<Recording> {
     const req = validateRecordingRequest(body);
-    const room = this.rooms.get(roomName);
-    const rec = await this.store.create({ room: room.name, ...req });
-    await this.queue.add('record', { recordingId: rec.id }, { jobId: rec.id, removeOnComplete: 1000, removeOnFail: 5000 });
-    this.logger.log(`recording ${rec.id} of room ${room.name} queued (${rec.format}${rec.audioOnly ? ', audio only' : ''})`);
+    // the room may run on any node (or none yet): it must exist in the cluster
+    const options = await this.cluster.roomOptions(roomName);
+    if (!options) throw new NotFoundError(`room "${roomName}" not found`);
+    const rec = await this.store.create({ room: roomName, ...req });
+    // the room's codec is fixed when it is created: the job knows now whether its video is copied or transcoded
+    await this.queue.add('record', { recordingId: rec.id, videoCodec: options.videoCodec }, { jobId: rec.id, removeOnComplete: 1000, removeOnFail: 5000 });
+    this.logger.log(logLine(`recording ${rec.id} of room ${roomName} queued (${rec.format}${rec.audioOnly ? ', audio only' : ''})`, { recording: rec.id, room: roomName }));
     return rec;
   }
 
@@ -61,7 +79,7 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async list(q: { room?: string; status?: string; limit?: string; cursor?: string }) {
-    if (q.status !== undefined && !STATUSES.includes(q.status as RecordingStatus)) throw new ValidationError(`status must be one of: ${STATUSES.join(', ')}`);
+    if (q.status !== undefined && !RECORDING_STATUSES.includes(q.status as RecordingStatus)) throw new ValidationError(`status must be one of: ${RECORDING_STATUSES.join(', ')}`);
     const limit = q.limit === undefined ? 50 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ValidationError('limit must be an integer from 1 to 500');
     if (q.cursor !== undefined && !/^\d+$/.test(q.cursor)) throw new ValidationError('cursor is not valid');
@@ -91,9 +109,9 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
         rec = await this.store.get(id);
       }
     }
-    rmSync(this.filePath(rec), { force: true });
+    for (const file of recordingFiles(rec, this.config.recordingsDir)) rmSync(file, { force: true });
     await this.store.remove(id);
-    this.logger.log(`recording ${id} deleted`);
+    this.logger.log(logLine(`recording ${id} deleted`, { recording: id }));
   }
 
   private filePath(rec: Recording): string {
@@ -104,17 +122,56 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
   async sendFile(id: string, req: Request, res: Response): Promise<void> {
     if (!RECORDING_ID_RE.test(id)) throw new NotFoundError('recording not found');
     const rec = await this.store.get(id);
-    const file = this.filePath(rec);
+    await this.streamFile(rec, this.filePath(rec), '', req, res, `recording ${id} has no file (${rec.status})`);
+  }
+
+  /** One part of a recording that lost its room's stream and reconnected (1-based, as listed in `parts`), like sendFile. */
+  async sendPart(id: string, part: string, req: Request, res: Response): Promise<void> {
+    if (!RECORDING_ID_RE.test(id)) throw new NotFoundError('recording not found');
+    const rec = await this.store.get(id);
+    const index = /^[1-9]\d{0,3}$/.test(part) ? Number(part) : 0;
+    const name = index ? partFileName(rec, index) : undefined;
+    if (!name) throw new NotFoundError(`recording ${id} has no part ${part.slice(0, 10)} (it has ${rec.parts?.length ?? 0})`);
+    await this.streamFile(rec, path.join(this.config.recordingsDir, name), `.part${index}`, req, res, `part ${index} of recording ${id} has no file`);
+  }
+
+  /** The recording's thumbnail (a JPEG of a frame 1 s in), once it has one; 404 otherwise. */
+  async sendThumbnail(id: string, res: Response): Promise<void> {
+    if (!RECORDING_ID_RE.test(id)) throw new NotFoundError('recording not found');
+    const rec = await this.store.get(id);
+    const file = path.join(this.config.recordingsDir, thumbnailFileName(rec.id));
+    let size = 0;
+    try {
+      size = rec.thumbnailUrl ? statSync(file).size : 0;
+    } catch {
+      /* not there */
+    }
+    if (!size) throw new NotFoundError(`recording ${id} has no thumbnail${rec.audioOnly ? ' (it is audio only)' : isFinal(rec.status) ? '' : ` yet (${rec.status})`}`);
+    res.status(200).setHeader('Content-Type', 'image/jpeg');
+    res.setHeader('Content-Length', String(size));
+    res.setHeader('Cache-Control', 'no-store');
+    await new Promise<void>((resolve, reject) => {
+      const stream = createReadStream(file);
+      stream.on('error', reject);
+      res.on('close', () => {
+        stream.destroy();
+        resolve();
+      });
+      stream.pipe(res);
+    });
+  }
+
+  private async streamFile(rec: Recording, file: string, suffix: string, req: Request, res: Response, missing: string): Promise<void> {
     let size: number;
     try {
       size = statSync(file).size;
     } catch {
-      throw new NotFoundError(`recording ${id} has no file (${rec.status})`);
+      throw new NotFoundError(missing);
     }
     const safeName = rec.name.replace(/[^A-Za-z0-9._ -]+/g, '_').slice(0, 100) || rec.id;
     res.setHeader('Content-Type', contentTypeFor(rec.format, rec.audioOnly));
     res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Content-Disposition', `attachment; filename="${safeName}.${rec.format}"`);
+    res.setHeader('Content-Disposition', `attachment; filename="${safeName}${suffix}.${rec.format}"`);
     res.setHeader('Cache-Control', 'no-store');
     const range = req.headers.range;
     let start = 0;
@@ -162,15 +219,24 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
     const now = Date.now();
     for (const rec of await this.store.unfinished()) {
       if (rec.status === 'queued') continue;
-      if (['starting', 'active', 'stopping'].includes(rec.status) && now - (rec.heartbeatAt ?? now) > this.config.recordingHeartbeatTimeoutMs) {
-        this.logger.warn(`recording ${rec.id}: its worker went silent; marking it failed (the partial file is kept)`);
+      const silent = now - (rec.heartbeatAt ?? now) > this.config.recordingHeartbeatTimeoutMs;
+      if (rec.status === 'finishing' && silent) {
+        // its files are as recorded (only a verified file ever replaces one): fall back to them
+        const patch = await fallBackFromFinishing(rec, this.config.recordingsDir);
+        this.logger.warn(logLine(`recording ${rec.id}: its worker went silent while finishing it; ${patch.status}: ${patch.warning ?? patch.error ?? 'its file is complete'}`, { recording: rec.id, room: rec.room }));
+        await this.store.update(rec.id, patch, { allowNoop: true });
+        continue;
+      }
+      if (['starting', 'active', 'stopping'].includes(rec.status) && silent) {
+        this.logger.warn(logLine(`recording ${rec.id}: its worker went silent; marking it failed (the partial file is kept)`, { recording: rec.id, room: rec.room }));
         await this.store.update(rec.id, { status: 'failed', error: 'the worker stopped responding; the partial file is kept', endedAt: new Date().toISOString() }, { allowNoop: true });
         continue;
       }
-      if (rec.stopRequested) continue;
+      if (rec.stopRequested || rec.status === 'finishing') continue;
+      // each node sweeps the recordings of the rooms it hosts; of the others, it only stops those of deleted rooms
       const room = this.rooms.find(rec.room);
       if (!room) {
-        await this.store.update(rec.id, { stopRequested: 'the room was deleted' });
+        if (!(await this.cluster.exists(rec.room))) await this.store.update(rec.id, { stopRequested: 'the room was deleted' });
         continue;
       }
       if (!room.isEmpty) {
@@ -181,7 +247,7 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
       this.emptySince.set(rec.id, since);
       if (now - since >= this.config.recordingEmptyTimeoutMs) {
         this.emptySince.delete(rec.id);
-        this.logger.log(`recording ${rec.id} of room ${rec.room}: empty for ${Math.round((now - since) / 1000)} s; stopping`);
+        this.logger.log(logLine(`recording ${rec.id} of room ${rec.room}: empty for ${Math.round((now - since) / 1000)} s; stopping`, { recording: rec.id, room: rec.room }));
         await this.store.update(rec.id, { stopRequested: 'the room was empty' });
       }
     }

@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { NotFoundError, ROOM_NAME_RE, validateCreateRoom, validateRoomUpdate, validateTokenRequest } from '@app/core';
-import { RoomManager } from '@app/media';
 import { AdminAuthGuard } from '../http/admin-auth.guard';
 import { AcceptingGuard } from '../lifecycle/accepting.guard';
-import { roomView } from './room-view';
+import { RoomsService } from './rooms.service';
 import { TokenIssuer } from './token-issuer.service';
 
 /** A room name from a path: anything that is not a valid name cannot exist, so it is a 404 (never a path to follow). */
@@ -16,39 +15,38 @@ export function roomParam(name: string): string {
 @UseGuards(AdminAuthGuard)
 export class RoomsController {
   constructor(
-    private readonly rooms: RoomManager,
+    private readonly rooms: RoomsService,
     private readonly tokens: TokenIssuer,
   ) {}
 
+  /** Creates a room on the node with the most capacity left (this one or another; `node` says which). */
   @Post()
   @UseGuards(AcceptingGuard)
   create(@Body() body: unknown) {
     const { name, options } = validateCreateRoom(body);
-    return roomView(this.rooms.create(name, options), true);
+    return this.rooms.create(name, options);
   }
 
   @Get()
-  list() {
-    return { rooms: this.rooms.list().map((r) => roomView(r)) };
+  async list() {
+    return { rooms: await this.rooms.list() };
   }
 
   @Get(':name')
   get(@Param('name') name: string) {
-    return roomView(this.rooms.get(roomParam(name)), true);
+    return this.rooms.get(roomParam(name));
   }
 
   /** Layout, pinned identity and name labels of a running room: the composite follows within a frame or two. */
   @Patch(':name')
   update(@Param('name') name: string, @Body() body: unknown) {
-    const room = this.rooms.get(roomParam(name));
-    room.update(validateRoomUpdate(body));
-    return roomView(room, true);
+    return this.rooms.update(roomParam(name), validateRoomUpdate(body));
   }
 
   @Delete(':name')
   @HttpCode(204)
-  remove(@Param('name') name: string): void {
-    this.rooms.delete(roomParam(name));
+  async remove(@Param('name') name: string): Promise<void> {
+    await this.rooms.remove(roomParam(name));
   }
 
   @Post(':name/tokens')

@@ -1,22 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_ROOM_OPTIONS, iceServersFor, signRoomToken, type TokenRequest } from '@app/core';
+import { ConflictError, DEFAULT_ROOM_OPTIONS, iceServersFor, signRoomToken, type TokenRequest } from '@app/core';
 import type { AppConfig } from '@app/config';
-import { RoomManager } from '@app/media';
+import { ClusterService } from '../cluster/cluster.service';
 import { APP_CONFIG } from '../tokens';
 
 /** Issues room tokens (creating the room with defaults if needed); shared by the admin API and the dev endpoint. */
 @Injectable()
 export class TokenIssuer {
   constructor(
-    private readonly rooms: RoomManager,
+    private readonly cluster: ClusterService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  issue(roomName: string, req: TokenRequest) {
-    const room = this.rooms.getOrCreate(roomName, DEFAULT_ROOM_OPTIONS);
+  async issue(roomName: string, req: TokenRequest) {
+    // a token for a room that does not exist yet creates it with defaults, placed like any new room (admission control
+    // of the node it goes to applies: 503 before anything is created)
+    if (!(await this.cluster.exists(roomName))) {
+      await this.cluster.create(roomName, DEFAULT_ROOM_OPTIONS).catch((e: unknown) => {
+        if (!(e instanceof ConflictError)) throw e; // created meanwhile by another request: fine
+      });
+    }
+    const room = { name: roomName };
     const { token, claims } = signRoomToken(
       { room: room.name, identity: req.identity, displayName: req.displayName, canPublish: req.canPublish, canSubscribe: req.canSubscribe },
-      this.config.apiSecret,
+      this.config.tokenSecret,
       { ttlSeconds: req.ttlSeconds, issuer: this.config.apiKey },
     );
     return {

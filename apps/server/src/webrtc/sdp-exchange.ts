@@ -1,7 +1,8 @@
-import { iceServersFor, type IceServerEntry, ForbiddenError, NotFoundError, type TokenGrants, UnauthorizedError, ValidationError, bearerToken, DomainError, verifyRoomToken } from '@app/core';
+import { iceServersFor, type IceServerEntry, ForbiddenError, NotFoundError, type TokenGrants, type TokenKeys, UnauthorizedError, ValidationError, bearerToken, DomainError, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
 import type { Request, Response } from 'express';
 import { isAdmin } from '../http/admin-auth.guard';
+import { roomTokenKeys } from '../http/room-token-keys';
 
 /** Shared checks of WHIP/WHEP requests (content type, body, token, grants) and the 201 response shape. */
 export function sdpOfferFrom(req: Request): string {
@@ -14,8 +15,21 @@ export function sdpOfferFrom(req: Request): string {
   return body;
 }
 
-export function grantsFor(req: Request, room: string, secret: string, need: 'canPublish' | 'canSubscribe'): TokenGrants {
-  const grants = verifyRoomToken(bearerToken(req.headers.authorization), secret);
+/**
+ * The room token of a WHIP/WHEP POST: `Authorization: Bearer`, or `?token=` (as the events WebSocket and HLS take it).
+ * The query form survives a 307 to another node, which browsers' and Node's fetch follow without the Authorization
+ * header when the node is another origin; the web client uses it.
+ */
+export function sessionToken(req: Request): string | undefined {
+  if (req.headers.authorization) return bearerToken(req.headers.authorization);
+  const q = req.query?.token;
+  return typeof q === 'string' && q ? q : undefined;
+}
+
+export function grantsFor(req: Request, room: string, keys: TokenKeys, need: 'canPublish' | 'canSubscribe'): TokenGrants {
+  const token = sessionToken(req);
+  if (!token) throw new UnauthorizedError('missing "Authorization: Bearer <token>" header (or ?token=<token>)');
+  const grants = verifyRoomToken(token, keys);
   if (grants.room !== room) throw new ForbiddenError(`token is for room "${grants.room}", not "${room}"`);
   if (!grants[need]) throw new ForbiddenError(`token does not grant ${need === 'canPublish' ? 'publishing' : 'subscribing'}`);
   return grants;
@@ -25,7 +39,7 @@ export function grantsFor(req: Request, room: string, secret: string, need: 'can
 export function authorizeLeave(req: Request, room: string, identity: string, config: AppConfig): void {
   if (isAdmin(req, config)) return;
   if (!req.headers.authorization) throw new UnauthorizedError('missing "Authorization: Bearer <token>" header');
-  const grants = verifyRoomToken(bearerToken(req.headers.authorization), config.apiSecret);
+  const grants = verifyRoomToken(bearerToken(req.headers.authorization), roomTokenKeys(config));
   if (grants.room !== room || grants.identity !== identity) throw new ForbiddenError('token does not own this session');
 }
 

@@ -11,6 +11,22 @@ describe('decoderArgs', () => {
     expect(vf).toContain('pad=640:360:(ow-iw)/2:(oh-ih)/2:color=0x101010');
     expect(a).toEqual(expect.arrayContaining(['-fps_mode', 'passthrough', '-pix_fmt', 'yuv420p']));
   });
+  it('cover: scales up to cover the tile and crops the overflow, centred, no bands', () => {
+    const a = decoderArgs({ codec: 'h264', tileWidth: 640, tileHeight: 360, fit: 'cover', padColor: [16, 16, 16] });
+    const vf = a[a.indexOf('-vf') + 1];
+    expect(vf).toBe('scale=640:360:force_original_aspect_ratio=increase:flags=bilinear,crop=640:360,format=yuv420p');
+    expect(vf).not.toContain('pad=');
+  });
+  it('contain (the default) keeps the whole picture with bands of the pad colour', () => {
+    const a = decoderArgs({ codec: 'vp8', tileWidth: 320, tileHeight: 240, fit: 'contain', padColor: [32, 32, 40] });
+    expect(a).toEqual(decoderArgs({ codec: 'vp8', tileWidth: 320, tileHeight: 240, padColor: [32, 32, 40] }));
+    expect(a[a.indexOf('-vf') + 1]).toBe('scale=320:240:force_original_aspect_ratio=decrease:flags=bilinear,pad=320:240:(ow-iw)/2:(oh-ih)/2:color=0x202028,format=yuv420p');
+  });
+  it('listens on a Unix socket for its reader when given one', () => {
+    const a = decoderArgs({ codec: 'vp8', tileWidth: 640, tileHeight: 360, padColor: [0, 0, 0], unixSocket: '/tmp/x/1.sock' });
+    expect(a.slice(-3)).toEqual(['-listen', '1', 'unix:/tmp/x/1.sock']);
+    expect(a).not.toContain('pipe:1');
+  });
   it('uses the raw H.264 demuxer for H.264', () => {
     const a = decoderArgs({ codec: 'h264', tileWidth: 320, tileHeight: 240, padColor: [0, 0, 0] });
     expect(a[a.indexOf('-i') - 1]).toBe('h264');

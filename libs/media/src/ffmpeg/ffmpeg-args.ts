@@ -2,8 +2,7 @@
  * Pure builders of ffmpeg argument arrays (never a shell string). Each process of the mixer gets its arguments here,
  * so what runs is unit-tested and visible in one place.
  */
-export type InputVideoCodec = 'vp8' | 'h264';
-export type OutputVideoCodec = 'h264' | 'vp8';
+import type { Fit, VideoCodec } from '@app/core';
 
 const base = (loglevel = 'error'): string[] => ['-hide_banner', '-nostats', '-loglevel', loglevel];
 
@@ -12,17 +11,27 @@ export const ffColor = ([r, g, b]: readonly [number, number, number]): string =>
   `0x${[r, g, b].map((v) => Math.max(0, Math.min(255, Math.round(v))).toString(16).padStart(2, '0')).join('')}`;
 
 export interface DecoderArgsOptions {
-  codec: InputVideoCodec;
+  codec: VideoCodec;
   tileWidth: number;
   tileHeight: number;
-  /** Colour of the letterbox bars. */
+  /**
+   * `cover`: scaled to cover the tile, the overflow cropped (centred), no bands. `contain` (default): the whole
+   * picture, letterboxed with bands of padColor.
+   */
+  fit?: Fit;
+  /** Colour of the letterbox bars (contain). */
   padColor: readonly [number, number, number];
+  /**
+   * Where the frames go: a Unix socket path ffmpeg listens on (the reader connects and reads straight into its frame
+   * buffers, see VideoInput), or stdout when absent.
+   */
+  unixSocket?: string;
 }
 
 /**
  * One participant's decoder: encoded frames on stdin (IVF for VP8, Annex-B for H.264), raw yuv420p frames of exactly
- * tileWidth×tileHeight on stdout, letterboxed, one output frame per input frame (no frame-rate conversion: the compositor's
- * clock decides what is shown).
+ * tileWidth×tileHeight on a Unix socket it listens on (or stdout), covering the tile or letterboxed in it (see fitFilter), one
+ * output frame per input frame (no frame-rate conversion: the compositor's clock decides what is shown).
  */
 export function decoderArgs(o: DecoderArgsOptions): string[] {
   const { tileWidth: w, tileHeight: h } = o;
@@ -38,19 +47,28 @@ export function decoderArgs(o: DecoderArgsOptions): string[] {
     '-i', 'pipe:0',
     '-an',
     '-vf',
-    `scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bilinear,` +
-      `pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${ffColor(o.padColor)},format=yuv420p`,
+    `${fitFilter(o.fit ?? 'contain', w, h, o.padColor)},format=yuv420p`,
     '-fps_mode', 'passthrough',
     // The rawvideo encoder is frame-threaded: with more than one thread it holds back (cores - 1) frames.
     '-threads', '1',
     '-f', 'rawvideo',
     '-pix_fmt', 'yuv420p',
-    'pipe:1',
+    ...(o.unixSocket ? ['-listen', '1', `unix:${o.unixSocket}`] : ['pipe:1']),
   ];
 }
 
+/**
+ * The filter that brings any source to exactly w×h: `cover` scales up to cover and crops the middle, `contain` scales
+ * down to fit and pads (centred) with `padColor`.
+ */
+export function fitFilter(fit: Fit, w: number, h: number, padColor: readonly [number, number, number]): string {
+  return fit === 'cover'
+    ? `scale=${w}:${h}:force_original_aspect_ratio=increase:flags=bilinear,crop=${w}:${h}`
+    : `scale=${w}:${h}:force_original_aspect_ratio=decrease:flags=bilinear,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${ffColor(padColor)}`;
+}
+
 export interface EncoderArgsOptions {
-  codec: OutputVideoCodec;
+  codec: VideoCodec;
   /** Size of the frames written to stdin (the room's canvas); scaled to width×height when it differs. */
   inputWidth?: number;
   inputHeight?: number;

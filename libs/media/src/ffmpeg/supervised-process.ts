@@ -1,6 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { FfmpegJob } from '../output/ffmpeg-job';
+import type { ChildLike } from './spawner';
+
+export { launchChild, launchChildrenWith, observeChildren, trackChild, useSpawner } from './launch';
 
 /**
  * A long-lived child process that is restarted with exponential backoff when it exits unexpectedly.
@@ -21,29 +24,47 @@ export interface SupervisedProcessOptions {
 }
 
 export interface SupervisedProcessEvents {
-  spawn: [child: ChildProcess & { stdin: Writable; stdout: Readable }, fd3: Writable | undefined];
+  spawn: [child: ChildLike & { stdin: Writable; stdout: Readable }, fd3: Writable | undefined];
   exit: [info: { code: number | null; signal: string | null; stderrTail: string; willRestart: boolean }];
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
+/**
+ * Spawns are paced: `spawn()` forks and waits for the child's exec, which blocks this thread's event loop for
+ * ~5–30 ms (more under load, and more the bigger the process). A layout change restarts every decoder of a room at
+ * once; back to back, those spawns froze the room's clock for hundreds of ms. One spawn per SPAWN_GAP_MS lets the
+ * mixer's ticks run in between. The first spawn after a quiet spell runs at once.
+ */
+const SPAWN_GAP_MS = 100;
+const spawnQueue: Array<() => void> = [];
+let lastSpawnAt = -Infinity;
+let spawnTimer: NodeJS.Timeout | undefined;
+function pacedSpawn(fn: () => void): void {
+  if (!spawnQueue.length && performance.now() - lastSpawnAt >= SPAWN_GAP_MS) {
+    lastSpawnAt = performance.now();
+    fn();
+    return;
   }
+  spawnQueue.push(fn);
+  if (!spawnTimer) drainLater();
+}
+function drainLater(): void {
+  spawnTimer = setTimeout(() => {
+    spawnTimer = undefined;
+    const next = spawnQueue.shift();
+    lastSpawnAt = performance.now();
+    next?.();
+    if (spawnQueue.length) drainLater();
+  }, Math.max(0, SPAWN_GAP_MS - (performance.now() - lastSpawnAt)));
 }
 
 export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
-  private child?: ChildProcess;
+  private job?: FfmpegJob;
   private closed = false;
   private backoffMs: number;
   private restartTimer?: NodeJS.Timeout;
   private startedAt = 0;
+  /** A spawn is queued (see pacedSpawn). */
+  private spawnPending = false;
   restarts = 0;
 
   constructor(private readonly opts: SupervisedProcessOptions) {
@@ -51,58 +72,57 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
     this.backoffMs = opts.minBackoffMs ?? 250;
   }
 
+  /** A child is up and its pipes are usable. */
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.job?.running ?? false;
   }
 
   get stdin(): Writable | undefined {
-    return this.child?.stdin ?? undefined;
+    return this.job?.stdin;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.job?.pid;
   }
 
+  /** Starts the child (at once, or after the spawns queued before it). */
   start(): void {
-    if (this.closed || this.running) return;
-    const args = this.opts.args();
-    const child = spawn(this.opts.command, args, { stdio: this.opts.fd3 ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'] });
-    const fd3 = this.opts.fd3 ? (child.stdio[3] as Writable) : undefined;
-    track(child);
-    this.child = child;
-    this.startedAt = Date.now();
-    let stderrTail = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => {
-      stderrTail = (stderrTail + d).slice(-2000);
-      this.opts.logger?.debug?.(`[${this.opts.name}] ${d.trimEnd()}`);
+    // a job that is alive is running or still being launched (a spawner hands its pipes over asynchronously)
+    if (this.closed || this.job?.alive || this.spawnPending) return;
+    this.spawnPending = true;
+    pacedSpawn(() => {
+      this.spawnPending = false;
+      this.spawnNow();
     });
-    // A closed pipe on a dying child must not crash the server.
-    child.stdin?.on('error', () => undefined);
-    child.stdout?.on('error', () => undefined);
-    fd3?.on('error', () => undefined);
-    child.once('error', (err) => this.opts.logger?.warn(`[${this.opts.name}] failed to spawn ${this.opts.command}: ${err.message}`));
-    child.once('close', (code, signal) => {
-      if (this.child !== child) return;
-      this.child = undefined;
+  }
+
+  private spawnNow(): void {
+    if (this.closed || this.job?.alive) return;
+    const job = new FfmpegJob({ name: this.opts.name, command: this.opts.command, args: this.opts.args(), fd3: this.opts.fd3, stdout: 'raw', logger: this.opts.logger });
+    this.job = job;
+    this.startedAt = Date.now();
+    job.on('ready', (child, fd3) => {
+      if (this.job === job) this.emit('spawn', child, fd3);
+    });
+    job.on('exit', (exit) => {
+      if (this.job !== job) return;
+      this.job = undefined;
       const willRestart = !this.closed;
-      const tail = stderrTail.trim().split('\n').slice(-5).join(' | ');
-      if (this.closed) this.opts.logger?.debug?.(`[${this.opts.name}] exited (${signal ?? code}) on close`);
-      else this.opts.logger?.warn(`[${this.opts.name}] exited with ${signal ?? `code ${code}`}; restarting in ${this.backoffMs} ms; stderr: ${tail || '(empty)'}`);
-      this.emit('exit', { code, signal, stderrTail: tail, willRestart });
+      if (exit.kind === 'spawn-failed') this.opts.logger?.warn(`[${this.opts.name}] failed to spawn ${this.opts.command}: ${exit.message}`);
+      if (this.closed) this.opts.logger?.debug?.(`[${this.opts.name}] exited (${exit.signal ?? exit.code}) on close`);
+      else this.opts.logger?.warn(`[${this.opts.name}] exited with ${exit.signal ?? `code ${exit.code}`}; restarting in ${this.backoffMs} ms; stderr: ${exit.stderrTail || '(empty)'}`);
+      this.emit('exit', { code: exit.code, signal: exit.signal, stderrTail: exit.stderrTail, willRestart });
       if (willRestart) this.scheduleRestart();
     });
-    this.emit('spawn', child as ChildProcess & { stdin: Writable; stdout: Readable }, fd3);
+    job.start();
   }
 
   /** Kill the current child; it is restarted (immediately) unless closed. Used to apply new arguments. */
   restartNow(): void {
     this.backoffMs = this.opts.minBackoffMs ?? 250;
-    if (this.child) {
-      const c = this.child;
-      this.child = undefined;
-      c.kill('SIGKILL');
-    }
+    const job = this.job;
+    this.job = undefined;
+    job?.kill();
     clearTimeout(this.restartTimer);
     this.start();
   }
@@ -123,22 +143,16 @@ export class SupervisedProcess extends EventEmitter<SupervisedProcessEvents> {
    * waits for it to exit, and SIGKILLs it after `graceMs`. Never restarts it.
    */
   async stop(graceMs: number): Promise<void> {
-    const child = this.child;
+    const job = this.job;
     this.close(false);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('close', () => r()));
-    child.stdin?.end();
-    (child.stdio[3] as Writable | null | undefined)?.end();
-    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(t);
+    await job?.stop(graceMs);
   }
 
   close(kill = true): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
-    if (kill) this.child?.kill('SIGKILL');
+    if (kill) this.job?.kill();
     this.removeAllListeners('spawn');
   }
 }

@@ -1,4 +1,4 @@
-import OpusScript from 'opusscript';
+import { createOpus, type OpusCodec } from './opus-codec';
 
 export const AUDIO_RATE = 48000;
 export const AUDIO_FRAME = 960; // 20 ms
@@ -7,8 +7,10 @@ export const MIX_ALL = 'all';
 
 interface AudioInput {
   identity: string;
-  decoder: OpusScript;
+  decoder: OpusCodec;
   queue: Int16Array[];
+  /** Frames taken off the queue, reused for the next ones (no allocation per 20 ms). */
+  spare: Int16Array[];
   primed: boolean;
   level: number;
 }
@@ -19,18 +21,21 @@ interface AudioInput {
  */
 export class AudioMixer {
   private readonly inputs = new Map<string, AudioInput>();
-  private readonly encoders = new Map<string, { enc: OpusScript; users: number }>();
+  private readonly encoders = new Map<string, { enc: OpusCodec; users: number }>();
   framesMixed = 0;
   framesDroppedIn = 0;
   // reused every 20 ms tick (the encoded output is copied out)
   private readonly total = new Int32Array(AUDIO_FRAME);
-  private readonly pcm = Buffer.allocUnsafe(AUDIO_FRAME * 2);
+  private readonly pcm16 = new Int16Array(AUDIO_FRAME);
+  private readonly pcm = Buffer.from(this.pcm16.buffer);
+  /** Each mix-minus identity's own signal this tick, reused. */
+  private readonly own = new Map<string, Int32Array>();
 
   constructor(private readonly bitrateKbps: number) {}
 
   addInput(id: string, identity: string): void {
     if (this.inputs.has(id)) return;
-    this.inputs.set(id, { identity, decoder: new OpusScript(AUDIO_RATE, 1, OpusScript.Application.AUDIO), queue: [], primed: false, level: 0 });
+    this.inputs.set(id, { identity, decoder: createOpus(AUDIO_RATE, 1), queue: [], spare: [], primed: false, level: 0 });
   }
 
   removeInput(id: string): void {
@@ -54,7 +59,7 @@ export class AudioMixer {
     const e = this.encoders.get(variant);
     if (e) e.users++;
     else {
-      const enc = new OpusScript(AUDIO_RATE, 1, OpusScript.Application.AUDIO);
+      const enc = createOpus(AUDIO_RATE, 1);
       enc.setBitrate(this.bitrateKbps * 1000);
       this.encoders.set(variant, { enc, users: 1 });
     }
@@ -66,6 +71,7 @@ export class AudioMixer {
     if (--e.users <= 0) {
       e.enc.delete();
       this.encoders.delete(variant);
+      if (variant.startsWith('minus:')) this.own.delete(variant.slice(6));
     }
   }
 
@@ -78,13 +84,16 @@ export class AudioMixer {
     } catch {
       return; // a corrupt packet costs 20 ms of that publisher's audio, nothing else
     }
-    const samples = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2);
+    // the decoder's buffer may be unaligned for an Int16Array view, and may be reused: copy out as bytes
+    const bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.length);
     // Opus frames may be 10/20/40/60 ms: re-slice into 20 ms frames.
-    for (let off = 0; off + AUDIO_FRAME <= samples.length; off += AUDIO_FRAME) {
-      i.queue.push(samples.slice(off, off + AUDIO_FRAME));
+    for (let off = 0; off + AUDIO_FRAME * 2 <= bytes.length; off += AUDIO_FRAME * 2) {
+      const f = i.spare.pop() ?? new Int16Array(AUDIO_FRAME);
+      new Uint8Array(f.buffer).set(bytes.subarray(off, off + AUDIO_FRAME * 2));
+      i.queue.push(f);
     }
     while (i.queue.length > MAX_QUEUE) {
-      i.queue.shift();
+      i.spare.push(i.queue.shift()!);
       this.framesDroppedIn++;
     }
   }
@@ -92,7 +101,8 @@ export class AudioMixer {
   /** One 20 ms step: returns the encoded Opus payload of every variant in use. */
   tick(): Map<string, Buffer> {
     const total = this.total.fill(0);
-    const own = new Map<string, Int32Array>();
+    const own = this.own;
+    for (const o of own.values()) o.fill(0);
     for (const i of this.inputs.values()) {
       // Wait for two frames before playing an input out, so arrival jitter does not starve it every other tick.
       if (!i.primed) {
@@ -106,10 +116,10 @@ export class AudioMixer {
         continue;
       }
       let sq = 0;
-      let o = own.get(i.identity);
-      if (this.encoders.has(`minus:${i.identity}`) && !o) {
-        o = new Int32Array(AUDIO_FRAME);
-        own.set(i.identity, o);
+      let o: Int32Array | undefined;
+      if (this.encoders.has(`minus:${i.identity}`)) {
+        o = own.get(i.identity);
+        if (!o) own.set(i.identity, (o = new Int32Array(AUDIO_FRAME)));
       }
       for (let s = 0; s < AUDIO_FRAME; s++) {
         total[s] += f[s];
@@ -117,16 +127,17 @@ export class AudioMixer {
         sq += f[s] * f[s];
       }
       i.level = Math.sqrt(sq / AUDIO_FRAME) / 32768;
+      i.spare.push(f);
     }
     const out = new Map<string, Buffer>();
-    const pcm = this.pcm;
+    const pcm16 = this.pcm16;
     for (const [variant, { enc }] of this.encoders) {
       const minus = variant.startsWith('minus:') ? own.get(variant.slice(6)) : undefined;
       for (let s = 0; s < AUDIO_FRAME; s++) {
         const v = total[s] - (minus ? minus[s] : 0);
-        pcm.writeInt16LE(v > 32767 ? 32767 : v < -32768 ? -32768 : v, s * 2);
+        pcm16[s] = v > 32767 ? 32767 : v < -32768 ? -32768 : v; // the platform is little-endian, as s16le wants
       }
-      out.set(variant, Buffer.from(enc.encode(pcm, AUDIO_FRAME)));
+      out.set(variant, enc.encode(this.pcm)); // a fresh buffer from either implementation
     }
     this.framesMixed++;
     return out;

@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { RenditionSpec } from '@app/core';
-import type { OutputVideoCodec } from '../ffmpeg/ffmpeg-args';
+import type { VideoCodec } from '@app/core';
 import type { Logger } from '../logger';
 import { VideoEncoder } from './video-encoder';
 
 export interface RenditionEncodersOptions {
   /** High first (the room's own size), then the lower rungs. */
   ladder: readonly RenditionSpec[];
-  codec: OutputVideoCodec;
+  codec: VideoCodec;
   canvasWidth: number;
   canvasHeight: number;
   clockFps: number;

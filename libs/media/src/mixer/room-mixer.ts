@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { ActiveSpeakerDetector, compositeLayout, type LayoutName, type RenditionSpec, type PlacedTile, type Rect, type RoomOptions, type SourceKind } from '@app/core';
-import type { InputVideoCodec } from '../ffmpeg/ffmpeg-args';
+import { ActiveSpeakerDetector, compositeLayout, type Fit, type LayoutName, type RenditionSpec, type PlacedTile, type Rect, type RoomOptions, type SourceKind, visibleRect } from '@app/core';
+import type { VideoCodec } from '@app/core';
 import type { Logger } from '../logger';
 import { AudioMixer } from './audio-mixer';
 import { type Label, label, LabelRenderer } from './label-renderer';
@@ -45,19 +45,32 @@ interface PlacedLabel {
 }
 
 interface ComposedTile extends MixerTile {
-  /** The name in a bar at the bottom-left, over video (when names are on). */
+  /** The name in a bar at the bottom-left of the picture (not on a band), over video (when names are on). */
   bar?: PlacedLabel;
   /** The name centred on the placeholder. */
   centred?: PlacedLabel;
 }
 
-/** Where a tile's name label goes and its size: a bar at the bottom-left of the video, or centred on the placeholder. */
+/**
+ * Where a tile's name label goes and its size: a bar at the bottom-left of `rect` (the visible picture of the tile), or
+ * centred on it (the placeholder: the whole tile).
+ */
 export function placeLabel(text: string, rect: Rect, centred: boolean): { x: number; y: number; w: number; h: number } {
-  const h = Math.min(even(Math.max(16, rect.h * (centred ? 0.12 : 0.07))), 48, rect.h);
+  // a placeholder's name is all its tile shows: larger (the grid's 16:9 tiles are lower than the old full-height cells)
+  const h = Math.min(even(Math.max(16, rect.h * (centred ? 0.18 : 0.07))), 48, rect.h);
   const w = Math.min(rect.w, even(h * 0.62 * 0.62 * [...text].length + h));
   const x = centred ? rect.x + floorEven((rect.w - w) / 2) : rect.x;
   const y = centred ? rect.y + floorEven((rect.h - h) / 2) : rect.y + rect.h - h;
   return { x, y, w, h };
+}
+
+/**
+ * Where a tile's picture is on the canvas: the whole tile when it covers; inside the bands when it contains (a source of
+ * unknown size is taken as 16:9). The name bar goes at its bottom-left, on the picture rather than on a band.
+ */
+export function pictureRect(tile: Rect, fit: Fit, source?: { w: number; h: number }): Rect {
+  const v = visibleRect(fit, source?.w ?? 0, source?.h ?? 0, tile.w, tile.h);
+  return { x: tile.x + v.x, y: tile.y + v.y, w: v.w, h: v.h };
 }
 
 /** Something with a tile: a publisher's camera (with or without video: then a placeholder) or screen share. */
@@ -66,7 +79,7 @@ export interface MixerSource {
   identity: string;
   displayName?: string;
   kind: SourceKind;
-  codec?: InputVideoCodec;
+  codec?: VideoCodec;
   requestKeyframe?: () => void;
 }
 
@@ -74,7 +87,24 @@ export interface LayoutState {
   layout: LayoutName;
   pinnedIdentity?: string;
   displayNames: boolean;
+  /** How camera tiles are filled (screen shares always contain). */
+  fit: Fit;
 }
+
+/** The mixer's counters since it started (GET /v1/rooms/{name}'s `mixer.stats`, /metrics). */
+// a type, not an interface: it is also a Record<string, number> where room views carry it
+export type MixerCounters = {
+  framesComposed: number;
+  framesEncoded: number;
+  framesDropped: number;
+  framesDroppedByEncoder: number;
+  ticksSkipped: number;
+  encoderRestarts: number;
+  decoderRestarts: number;
+  rtpPacketsOut: number;
+  rtpBytesOut: number;
+  audioFramesMixed: number;
+};
 
 /**
  * The mixer of one room: per-publisher decoders feeding a canvas composed on a fixed clock, encoded once per rendition
@@ -107,7 +137,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     private readonly logger?: Logger,
   ) {
     super();
-    this.state = { layout: options.layout, pinnedIdentity: options.pinnedIdentity, displayNames: options.displayNames };
+    // a room stored before `fit` existed has none: cover, the default
+    this.state = { layout: options.layout, pinnedIdentity: options.pinnedIdentity, displayNames: options.displayNames, fit: options.fit ?? 'cover' };
     this.canvas = new YuvCanvas(options.width, options.height);
     this.canvas.fill({ x: 0, y: 0, w: options.width, h: options.height }, this.bg);
     this.renditions = new RenditionEncoders(
@@ -141,14 +172,18 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     const entry: MixerSource & { input?: VideoInput } = { ...s };
     this.sources.set(s.id, entry);
     if (s.codec) {
-      // the decoder starts at the size its tile will have, so the relayout below does not restart it
-      const rect = this.computeTiles().find((t) => t.id === s.id)?.rect ?? { w: even(this.options.width / 4), h: even(this.options.height / 4) };
-      entry.input = new VideoInput(s.id, s.codec, this.ffmpegPath, rect, BACKGROUND_RGB, s.requestKeyframe ?? (() => undefined), this.logger);
+      // the decoder starts at the size and fit its tile will have, so the relayout below does not restart it
+      const tile = this.computeTiles().find((t) => t.id === s.id);
+      const size = tile ? { w: tile.rect.w, h: tile.rect.h, fit: tile.fit } : { w: even(this.options.width / 4), h: even(this.options.height / 4) };
+      entry.input = new VideoInput(s.id, s.codec, this.ffmpegPath, size, BACKGROUND_RGB, s.requestKeyframe ?? (() => undefined), this.logger);
+      // where the picture is in a contain tile depends on its size: the label follows
+      entry.input.onSourceSize = () => this.relabel(s.id);
     }
     this.relayout();
   }
 
   removeSource(id: string): void {
+    this.standIns.delete(id);
     const s = this.sources.get(id);
     if (!s) return;
     s.input?.close();
@@ -193,6 +228,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       pinnedIdentity: this.state.pinnedIdentity,
       width: this.options.width,
       height: this.options.height,
+      fit: this.state.fit,
     });
     return placed.map((t) => {
       const s = this.sources.get(t.id)!;
@@ -203,21 +239,31 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private relayout(force = false): void {
     if (this.closed) return;
     const tiles = this.computeTiles();
-    const same = tiles.length === this.tiles.length && tiles.every((t, i) => t.id === this.tiles[i].id && sameRect(t.rect, this.tiles[i].rect));
+    const same = tiles.length === this.tiles.length && tiles.every((t, i) => t.id === this.tiles[i].id && t.fit === this.tiles[i].fit && sameRect(t.rect, this.tiles[i].rect));
     if (same && !force) return;
     this.tiles = tiles.map((t) => this.withLabels(t));
-    for (const t of tiles) this.sources.get(t.id)?.input?.resize(t.rect.w, t.rect.h);
+    for (const t of tiles) this.sources.get(t.id)?.input?.resize(t.rect.w, t.rect.h, t.fit);
     this.canvas.fill({ x: 0, y: 0, w: this.options.width, h: this.options.height }, this.bg);
-    this.logger?.log(`layout ${this.state.layout}: ${tiles.length} tile(s) ${tiles.map((t) => `${t.identity}/${t.kind}@${t.rect.x},${t.rect.y} ${t.rect.w}x${t.rect.h}`).join('; ')}`);
+    this.logger?.log(`layout ${this.state.layout}: ${tiles.length} tile(s) ${tiles.map((t) => `${t.identity}/${t.kind}@${t.rect.x},${t.rect.y} ${t.rect.w}x${t.rect.h} ${t.fit}`).join('; ')}`);
     this.emit('layout', tiles);
+  }
+
+  /** The labels of one tile again (its picture's size became known or changed). */
+  private relabel(id: string): void {
+    this.tiles = this.tiles.map((t) => {
+      if (t.id !== id) return t;
+      const { bar: _bar, centred: _centred, ...tile } = t;
+      return this.withLabels(tile);
+    });
   }
 
   private withLabels(t: MixerTile): ComposedTile {
     const s = this.sources.get(t.id);
     const name = s?.displayName || s?.identity || '';
     if (!name) return t;
+    const picture = pictureRect(t.rect, t.fit, s?.input?.sourceSize);
     const placed = (text: string, centred: boolean): PlacedLabel => {
-      const { x, y, w, h } = placeLabel(text, t.rect, centred);
+      const { x, y, w, h } = placeLabel(text, centred ? t.rect : picture, centred);
       return { label: label(text, w, h, centred ? PLACEHOLDER_RGB : LABEL_RGB), x, y };
     };
     return {
@@ -225,6 +271,20 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       centred: placed(name, true),
       ...(this.state.displayNames ? { bar: placed(t.kind === 'screen' ? `${name} (screen)` : name, false) } : {}),
     };
+  }
+
+  /**
+   * A restarting decoder's last frame, scaled to its new tile once and then copied each tick: scaling in JavaScript on
+   * every tick cost 20–60 ms per tile per frame and stalled the room's clock while a join relaid every tile out.
+   */
+  private readonly standIns = new Map<string, { key: string; data: Buffer }>();
+  private standIn(id: string, decoded: number, prev: { data: Buffer; w: number; h: number }, w: number, h: number): Buffer {
+    const key = `${decoded}:${prev.w}x${prev.h}>${w}x${h}`;
+    const hit = this.standIns.get(id);
+    if (hit?.key === key) return hit.data;
+    const data = YuvCanvas.scaled(prev.data, prev.w, prev.h, w, h);
+    this.standIns.set(id, { key, data });
+    return data;
   }
 
   private composeFrame(): void {
@@ -236,8 +296,10 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       const frame = fresh ? input.frame() : undefined;
       // right after a layout change the decoder restarts at the new size: show its last frame scaled meanwhile
       const previous = fresh && !frame ? input.anyFrame() : undefined;
-      if (frame) this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
-      else if (previous) this.canvas.blitScaled(previous.data, previous.w, previous.h, rect);
+      if (frame) {
+        this.canvas.blit(frame, rect.w, rect.h, rect.x, rect.y);
+        this.standIns.delete(tile.id);
+      } else if (previous) this.canvas.blit(this.standIn(tile.id, input!.framesDecoded, previous, rect.w, rect.h), rect.w, rect.h, rect.x, rect.y);
       else this.canvas.fill(rect, this.placeholder);
       this.drawLabel(frame || previous ? tile.bar : tile.centred);
     }
@@ -281,7 +343,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     return this.tiles;
   }
 
-  stats(): Record<string, number> {
+  stats(): MixerCounters {
     let decoderRestarts = 0;
     for (const { input } of this.sources.values()) decoderRestarts += input?.restarts ?? 0;
     const high = this.renditions.encoder(this.renditions.high);

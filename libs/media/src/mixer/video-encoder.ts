@@ -1,7 +1,8 @@
+import type { VideoCodec } from '@app/core';
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { encoderArgs, KEYFRAME_PTS_MARK, type OutputVideoCodec } from '../ffmpeg/ffmpeg-args';
+import { encoderArgs, KEYFRAME_PTS_MARK } from '../ffmpeg/ffmpeg-args';
 import { SupervisedProcess } from '../ffmpeg/supervised-process';
 import type { Logger } from '../logger';
 import { ivfFileHeader } from '../rtp/ivf';
@@ -11,7 +12,7 @@ import { KeyframeGate } from './keyframe-gate';
 export interface VideoEncoderOptions {
   /** The rendition this encoder makes ('high', 'medium', …). */
   name: string;
-  codec: OutputVideoCodec;
+  codec: VideoCodec;
   /** The canvas frames written to it. */
   inputWidth: number;
   inputHeight: number;

@@ -1,8 +1,10 @@
+import type { VideoCodec } from '@app/core';
 import { EventEmitter } from 'node:events';
 import type { MediaStreamTrack, RTCPeerConnection, RtpPacket } from 'werift';
 import type { Logger } from '../logger';
 import { VideoFrameAssembler } from '../rtp/video-frame-assembler';
 import type { EncodedFrame } from '../mixer/video-input';
+import { connectDeadline, DEFAULT_CONNECT_TIMEOUT_MS } from '../webrtc/connect-deadline';
 import type { OfferCodec } from '../webrtc/sdp-offer';
 
 export type CloseReason = 'left' | 'connection_lost' | 'room_closed' | 'replaced' | 'error';
@@ -15,7 +17,8 @@ export interface PublisherEvents {
 
 /**
  * A WHIP publisher: receives one audio and/or one video track over werift, assembles video frames and hands them
- * (and raw Opus payloads) to the room. Detects lost connections: ICE/DTLS failure, or no media for `timeoutMs`.
+ * (and raw Opus payloads) to the room. Detects lost connections: ICE/DTLS failure, not connected within
+ * `connectTimeoutMs`, or no media for `timeoutMs`.
  */
 export class Publisher extends EventEmitter<PublisherEvents> {
   readonly createdAt = new Date();
@@ -24,6 +27,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   private lastPliAt = 0;
   private lastMediaAt = Date.now();
   private watchdog?: NodeJS.Timeout;
+  private readonly cancelConnectDeadline: () => void;
   private disconnectedSince?: number;
   private closed = false;
   packetsIn = 0;
@@ -36,13 +40,14 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     readonly identity: string,
     readonly displayName: string | undefined,
     readonly pc: RTCPeerConnection,
-    readonly videoCodec: 'vp8' | 'h264' | undefined,
+    readonly videoCodec: VideoCodec | undefined,
     readonly hasAudio: boolean,
     private readonly offerCodecs: OfferCodec[],
     private readonly timeoutMs: number,
     private readonly logger?: Logger,
     /** `screen`: the participant's second video, a screen share. */
     readonly source: 'camera' | 'screen' = 'camera',
+    connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
   ) {
     super();
     // onTrack fires during setRemoteDescription: subscribe before signalling (done by the caller right after constructing).
@@ -55,6 +60,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       else if (s === 'disconnected') this.disconnectedSince ??= Date.now();
     });
     this.watchdog = setInterval(() => this.checkAlive(), 1000);
+    this.cancelConnectDeadline = connectDeadline(pc, connectTimeoutMs, (state) => {
+      this.logger?.warn(`publisher ${this.id} (${this.identity}) did not connect within ${connectTimeoutMs / 1000} s (ICE/DTLS ${state}); closed, its port released`);
+      this.close('connection_lost');
+    });
   }
 
   private checkAlive(): void {
@@ -116,6 +125,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watchdog);
+    this.cancelConnectDeadline();
     this.pc.close().catch(() => undefined);
     this.emit('closed', reason);
     this.removeAllListeners();

@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { ConflictError, ladderOf, NotFoundError, type RenditionSpec, type RoomEventBody, type RoomOptions, type RoomUpdate, type SourceKind, type TileView, type TokenGrants, ValidationError } from '@app/core';
-import type { Logger } from '../logger';
+import { ConflictError, ladderOf, NotFoundError, type RenditionSpec, RoomClosedError, type RoomEventBody, type RoomOptions, type RoomUpdate, type SourceKind, type TileView, type TokenGrants, ValidationError } from '@app/core';
+import { childLogger, type LogFields, type Logger } from '../logger';
 import { MIX_ALL } from '../mixer/audio-mixer';
 import type { RenditionStats } from '../mixer/rendition-encoders';
-import { KEYFRAME_INTERVAL_MS, type MixerTile, RoomMixer } from '../mixer/room-mixer';
+import { KEYFRAME_INTERVAL_MS, type RoomMixer } from '../mixer/room-mixer';
 import { answerOffer, answersTransportCc, codecs, createPeer, type RtcNetworkOptions, subscriberExtensions } from '../webrtc/peer-factory';
 import { codecMatches, parseOffer, planPublish, planSubscribe, restrictOfferCodecs } from '../webrtc/sdp-offer';
 import { type CloseReason, Publisher } from './publisher';
 import { MixTap } from './mix-tap';
+import { createRoomMixer, tileView } from './room-mixer-wiring';
 import { type DeliveryStats, deliveryStats, type DeliveryTotals, type ParticipantView, participantViews } from './room-views';
 import { Subscriber } from './subscriber';
+import type { SessionView } from '../workers/protocol';
 
 export interface RoomContext {
   ffmpegPath: string;
   network: RtcNetworkOptions;
   publisherTimeoutMs: number;
+  /** A session whose ICE/DTLS has not connected this long is closed (SESSION_CONNECT_TIMEOUT_SECONDS; default 20 s). */
+  connectTimeoutMs?: number;
   maxPublishers: number;
   logger?: Logger;
 }
@@ -24,12 +28,12 @@ export interface RoomEvents {
   /** What the room's event stream reports (participants, tracks, active speaker, layout). */
   event: [event: RoomEventBody];
   closed: [reason: CloseReason];
+  /** Something the room's views show changed without a client event (a subscriber's switch at a keyframe). */
+  changed: [];
 }
 
 /** High's longest GOP while an output (recording, RTMP, HLS) takes it: HLS segments and MP4 fragments are 1 s. */
 const OUTPUT_KEYFRAME_INTERVAL_MS = 1000;
-
-const tileView = (t: MixerTile): TileView => ({ identity: t.identity, kind: t.kind, ...t.rect, ...(t.main ? { main: true } : {}) });
 
 /**
  * A room: its publishers and subscribers (each identity publishes and subscribes at most once; a new session replaces
@@ -40,6 +44,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly publishers = new Map<string, Publisher>();
   private readonly subscribers = new Map<string, Subscriber>();
   private readonly taps = new Set<MixTap>();
+  /** Publisher slots (source and identity) being set up: taken synchronously, released when the answer is out or failed. */
+  private readonly joining = new Set<string>();
   /** Delivery counters of subscribers that left (so that the room's totals never go back). */
   private readonly retiredDelivery: DeliveryTotals = { switchesUp: 0, switchesDown: 0, retransmissions: 0, retransmissionsSkipped: 0, nacksReceived: 0, probePacketsOut: 0 };
   private mixer?: RoomMixer;
@@ -57,7 +63,11 @@ export class Room extends EventEmitter<RoomEvents> {
   ) {
     super();
     this.opts = { ...options };
+    this.logger = childLogger(ctx.logger, { room: name });
   }
+
+  /** The context's logger, its lines carrying this room's name (publishers and subscribers add their ids). */
+  private readonly logger: Logger | undefined;
 
   get options(): RoomOptions {
     return this.opts;
@@ -79,12 +89,13 @@ export class Room extends EventEmitter<RoomEvents> {
     const next: RoomOptions = { ...this.opts };
     if (u.layout !== undefined) next.layout = u.layout;
     if (u.displayNames !== undefined) next.displayNames = u.displayNames;
+    if (u.fit !== undefined) next.fit = u.fit;
     if (u.pinnedIdentity === null) delete next.pinnedIdentity;
     else if (u.pinnedIdentity !== undefined) next.pinnedIdentity = u.pinnedIdentity;
     const layoutChanged = next.layout !== this.opts.layout || next.pinnedIdentity !== this.opts.pinnedIdentity;
     this.opts = next;
-    this.log(`updated: layout ${next.layout}, pinned ${next.pinnedIdentity ?? 'nobody'}, names ${next.displayNames ? 'on' : 'off'}`);
-    this.mixer?.setLayout({ layout: next.layout, pinnedIdentity: next.pinnedIdentity, displayNames: next.displayNames });
+    this.log(`updated: layout ${next.layout}, pinned ${next.pinnedIdentity ?? 'nobody'}, names ${next.displayNames ? 'on' : 'off'}, fit ${next.fit ?? 'cover'}`);
+    this.mixer?.setLayout({ layout: next.layout, pinnedIdentity: next.pinnedIdentity, displayNames: next.displayNames, fit: next.fit ?? 'cover' });
     // with a mixer, its relayout reports the new tiles; without one, report the change itself
     if (layoutChanged && !this.mixer) this.emitEvent({ type: 'layoutChanged', layout: next.layout, pinnedIdentity: next.pinnedIdentity ?? null, tiles: [] });
     return next;
@@ -111,38 +122,18 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.closed;
   }
 
-  private log(m: string): void {
-    this.ctx.logger?.log(`[room ${this.name}] ${m}`);
+  private log(m: string, fields?: LogFields): void {
+    this.logger?.log(`[room ${this.name}] ${m}`, fields);
   }
 
   private async ensureMixer(): Promise<RoomMixer> {
     clearTimeout(this.idleTimer);
     if (this.mixer) return this.mixer;
     this.mixerStarting ??= (async () => {
-      const logger = this.ctx.logger;
-      const prefixed = logger && {
-        log: (m: string) => logger.log(`[room ${this.name}] ${m}`),
-        warn: (m: string) => logger.warn(`[room ${this.name}] ${m}`),
-        debug: (m: string) => logger.debug?.(`[room ${this.name}] ${m}`),
-      };
-      const mixer = new RoomMixer(this.options, this.ladder, this.ctx.ffmpegPath, prefixed || undefined);
-      const high = this.ladder[0].name;
-      mixer.on('videoRtp', (r, p, k) => {
-        for (const s of this.subscribers.values()) s.sendVideo(r, p, k);
-        if (r === high) for (const t of this.taps) t.pushVideo(p);
-      });
-      mixer.on('layout', (tiles) => {
-        const st = mixer.layoutState;
-        this.emitEvent({ type: 'layoutChanged', layout: st.layout, pinnedIdentity: st.pinnedIdentity ?? null, tiles: tiles.map(tileView) });
-      });
-      mixer.on('activeSpeaker', (identity) => this.emitEvent({ type: 'activeSpeakerChanged', identity: identity ?? null }));
-      mixer.on('audio', (payloads) => {
-        for (const s of this.subscribers.values()) {
-          const p = payloads.get(s.variant) ?? payloads.get(MIX_ALL);
-          if (p) s.sendAudio(p);
-        }
-        const all = payloads.get(MIX_ALL);
-        if (all) for (const t of this.taps) t.pushAudio(all);
+      const mixer = createRoomMixer(this.name, this.options, this.ladder, this.ctx.ffmpegPath, this.ctx.logger, {
+        subscribers: () => this.subscribers.values(),
+        taps: () => this.taps,
+        emit: (e) => this.emitEvent(e),
       });
       try {
         await mixer.start();
@@ -150,6 +141,10 @@ export class Room extends EventEmitter<RoomEvents> {
         mixer.close();
         this.mixerStarting = undefined; // let the next join try again instead of failing forever
         throw e;
+      }
+      if (this.closed) {
+        mixer.close(); // closed while it started: close() could not see it, so its encoder and clocks stop here
+        throw new RoomClosedError(this.name);
       }
       this.mixer = mixer;
       this.log(`mixer started (${this.options.width}x${this.options.height}@${this.options.fps} ${this.options.videoCodec})`);
@@ -185,16 +180,34 @@ export class Room extends EventEmitter<RoomEvents> {
     const media = parseOffer(offer);
     const plan = planPublish(media);
     if (source === 'screen' && !plan.video) throw new ValidationError('a screen share must offer a video track', 'invalid_sdp');
-    let previous: Publisher | undefined;
-    for (const p of this.publishers.values()) if (p.identity === grants.identity && p.source === source) previous = p;
-    if (!previous && this.publishers.size >= this.ctx.maxPublishers) {
+    // The slot is taken here, synchronously, and held across the awaits below: a concurrent publish of the same identity
+    // and source is refused, and the cap counts sessions being set up (checked before an await and applied after it, 30
+    // concurrent offers of one token all became publishers, each with its decoder).
+    const slot = `${source}\n${grants.identity}`;
+    if (this.joining.has(slot)) throw new ConflictError(`a ${source} session of "${grants.identity}" is being set up in room "${this.name}"; send one offer at a time`);
+    const replacing = this.findPublisher(grants.identity, source) !== undefined;
+    if (!replacing && this.publishers.size + this.joining.size >= this.ctx.maxPublishers) {
       throw new ConflictError(`room "${this.name}" is full (${this.ctx.maxPublishers} publishers)`);
     }
+    this.joining.add(slot);
+    try {
+      return await this.startPublisher(grants, offer, source, media, plan);
+    } finally {
+      this.joining.delete(slot);
+    }
+  }
+
+  private findPublisher(identity: string, source: SourceKind): Publisher | undefined {
+    for (const p of this.publishers.values()) if (p.identity === identity && p.source === source) return p;
+    return undefined;
+  }
+
+  private async startPublisher(grants: TokenGrants, offer: string, source: SourceKind, media: ReturnType<typeof parseOffer>, plan: ReturnType<typeof planPublish>): Promise<{ id: string; answer: string }> {
     const mixer = await this.ensureMixer();
     const id = randomUUID();
     const offerCodecs = media.find((m) => m.kind === 'video')?.codecs ?? [];
     const pc = createPeer(this.ctx.network, [codecs.vp8(), codecs.h264()], [codecs.opus()]);
-    const pub = new Publisher(id, grants.identity, grants.displayName, pc, plan.video, plan.audio, offerCodecs, this.ctx.publisherTimeoutMs, this.ctx.logger, source);
+    const pub = new Publisher(id, grants.identity, grants.displayName, pc, plan.video, plan.audio, offerCodecs, this.ctx.publisherTimeoutMs, childLogger(this.logger, { participant: id, identity: grants.identity }), source, this.ctx.connectTimeoutMs);
     const accepted = restrictOfferCodecs(offer, (kind, c) =>
       kind === 'audio' ? codecMatches(c, 'opus') : codecMatches(c, 'vp8') || codecMatches(c, 'h264'),
     );
@@ -210,6 +223,8 @@ export class Room extends EventEmitter<RoomEvents> {
       pub.close('room_closed');
       throw new NotFoundError(`room "${this.name}" was deleted`);
     }
+    // who this replaces is looked up now, after the awaits (the one there was before them may be gone, or another came)
+    const previous = this.findPublisher(grants.identity, source);
     this.arrive(grants.identity, grants.displayName); // before the replaced session departs: no leave/join flicker
     if (previous) previous.close('replaced');
     this.publishers.set(id, pub);
@@ -229,13 +244,13 @@ export class Room extends EventEmitter<RoomEvents> {
       this.mixer?.removeSource(id);
       this.mixer?.removeAudio(id);
       this.refreshVariants();
-      this.log(`publisher ${grants.identity} (${id}, ${source}) left: ${reason}`);
+      this.log(`publisher ${grants.identity} (${id}, ${source}) left: ${reason}`, { participant: id, identity: grants.identity });
       for (const { kind, source: s } of tracks) this.emitEvent({ type: 'trackUnpublished', participant, track: { kind, source: s }, reason });
       this.depart(grants.identity, reason);
       this.scheduleIdle();
     });
     this.refreshVariants();
-    this.log(`publisher ${grants.identity} (${id}, ${source}) joined: video=${plan.video ?? 'none'} audio=${plan.audio}`);
+    this.log(`publisher ${grants.identity} (${id}, ${source}) joined: video=${plan.video ?? 'none'} audio=${plan.audio}`, { participant: id, identity: grants.identity });
     return { id, answer };
   }
 
@@ -268,16 +283,18 @@ export class Room extends EventEmitter<RoomEvents> {
       pc,
       videoSender: video,
       audioSender: audio,
-      logger: this.ctx.logger,
+      logger: childLogger(this.logger, { participant: id, identity: grants.identity }),
       hidden: grants.hidden === true,
       ladder: this.ladder,
       renditions: mixer.renditions,
       audioKbps: this.options.audioBitrateKbps,
       twcc: answersTransportCc(answer),
+      connectTimeoutMs: this.ctx.connectTimeoutMs,
     });
     sub.on('qualityChanged', (q) =>
       this.emitEvent({ type: 'subscriberQualityChanged', participant: { identity: grants.identity }, subscriberId: id, rendition: q.rendition, previous: q.previous, estimateKbps: q.estimateKbps, reason: q.reason }),
     );
+    sub.on('switched', () => this.emit('changed'));
     if (!sub.hidden) this.arrive(grants.identity, grants.displayName);
     if (!grants.hidden) this.findByIdentity(this.subscribers, grants.identity)?.close('replaced');
     this.subscribers.set(id, sub);
@@ -288,13 +305,13 @@ export class Room extends EventEmitter<RoomEvents> {
       this.updateOutputKeyframes();
       this.mixer?.audio.release(sub.variant);
       if (!sub.hidden) this.depart(grants.identity, reason);
-      this.log(`subscriber ${grants.identity} (${id}) left: ${reason}`);
+      this.log(`subscriber ${grants.identity} (${id}) left: ${reason}`, { participant: id, identity: grants.identity });
       this.scheduleIdle();
     });
     this.updateOutputKeyframes();
     sub.variant = this.mixer?.audio.variantFor(grants.identity) ?? MIX_ALL;
     this.mixer?.audio.acquire(sub.variant);
-    this.log(`subscriber ${grants.identity} (${id}) joined: video=${plan.video} audio=${plan.audio} mix=${sub.variant}`);
+    this.log(`subscriber ${grants.identity} (${id}) joined: video=${plan.video} audio=${plan.audio} mix=${sub.variant}`, { participant: id, identity: grants.identity });
     return { id, answer };
   }
 
@@ -302,6 +319,7 @@ export class Room extends EventEmitter<RoomEvents> {
   async tap(o: { video: boolean }): Promise<MixTap> {
     if (this.closed) throw new NotFoundError(`room "${this.name}" was deleted`);
     const mixer = await this.ensureMixer();
+    if (this.closed) throw new RoomClosedError(this.name); // the taps of a closed room would never end
     const tap = new MixTap(o.video ? this.options.videoCodec : undefined, (t) => {
       this.taps.delete(t);
       this.updateOutputKeyframes();
@@ -336,6 +354,18 @@ export class Room extends EventEmitter<RoomEvents> {
     const r = this.resource(kind, id);
     if (!r) throw new NotFoundError(`no such ${kind} session in room "${this.name}"`);
     r.close('left');
+  }
+
+  /** Every session with its owner (hidden ones included), for the main thread's view of the room. */
+  sessions(): SessionView[] {
+    return [
+      ...[...this.publishers.values()].map((p) => ({ kind: 'publisher' as const, id: p.id, identity: p.identity, hidden: false })),
+      ...[...this.subscribers.values()].map((s) => ({ kind: 'subscriber' as const, id: s.id, identity: s.identity, hidden: s.hidden })),
+    ];
+  }
+
+  get tapCount(): number {
+    return this.taps.size;
   }
 
   participants(): ParticipantView[] {

@@ -6,9 +6,11 @@ import { DeliveryController } from '../delivery/delivery-controller';
 import { ByteBudget, RateMeter } from '../delivery/rate-meter';
 import { TwccTracker } from '../delivery/twcc-tracker';
 import { type Forwarded, VideoForwarder } from '../delivery/video-forwarder';
-import { describe, disableWeriftRetransmissions, twccResults } from '../delivery/werift-feedback';
+import { describe, disableWeriftRetransmissions, installFastTwccParser, twccResults } from '../delivery/werift-feedback';
 import type { Logger } from '../logger';
 import { RTP_MIN_HEADER } from '../rtp/rtp-bytes';
+import { plainRtpPayload, sendRtpFast } from '../webrtc/werift-fastpath';
+import { connectDeadline, DEFAULT_CONNECT_TIMEOUT_MS } from '../webrtc/connect-deadline';
 import type { CloseReason } from './publisher';
 
 /** What a subscriber needs of the mixer's renditions. */
@@ -33,6 +35,8 @@ export interface SubscriberOptions {
   audioKbps: number;
   /** Did the answer accept transport-wide congestion control feedback? */
   twcc: boolean;
+  /** Closed when ICE/DTLS has not connected this long after the answer (SESSION_CONNECT_TIMEOUT_SECONDS). */
+  connectTimeoutMs?: number;
 }
 
 export interface QualityChange {
@@ -52,7 +56,7 @@ const WIRE_OVERHEAD = 38;
  * rendition from transport-wide feedback, receiver reports, NACKs and REMB; its VideoForwarder switches at keyframes under
  * one SSRC. NACKs are answered from our own history, within what the estimate leaves room for.
  */
-export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qualityChanged: [change: QualityChange] }> {
+export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qualityChanged: [change: QualityChange]; switched: [rendition: string] }> {
   readonly createdAt = new Date();
   readonly id: string;
   readonly identity: string;
@@ -122,6 +126,14 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
         this.askKeyframe();
       }
     });
+    const connectMs = o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.disposers.push(
+      connectDeadline(this.pc, connectMs, (state) => {
+        this.logger?.warn(`subscriber ${this.id} (${this.identity}) did not connect within ${connectMs / 1000} s (ICE/DTLS ${state}); closed, its port released`);
+        this.close('connection_lost');
+      }),
+    );
+    installFastTwccParser();
     for (const sender of [o.videoSender, o.audioSender]) sender?.onRtcp.subscribe((p) => this.onRtcp(p));
     // Transport-wide feedback is about the transport: read it there. werift routes it to a sender by its media SSRC,
     // which browsers set to the SSRC of the last packet they received: an RTX one is in no sender's table, and its
@@ -307,6 +319,22 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     const transport = sender.dtlsTransport;
     const before = transport?.transportSequenceNumber;
     sender.sendRtp(pkt).catch(() => undefined);
+    this.sentVia(transport, before, size);
+  }
+
+  /**
+   * Sends as `send` does, through werift-fastpath (the same packet on the wire, without werift's per-packet objects);
+   * false when that path does not cover this sender (then nothing was sent).
+   */
+  private sendFast(sender: RTCRtpSender, marker: boolean, seq: number, ts: number, payload: Buffer, size: number): boolean {
+    const transport = sender.dtlsTransport;
+    const before = transport?.transportSequenceNumber;
+    if (sendRtpFast(sender, marker, seq, ts, payload) < 0) return false;
+    this.sentVia(transport, before, size);
+    return true;
+  }
+
+  private sentVia(transport: RTCRtpSender['dtlsTransport'] | undefined, before: number | undefined, size: number): void {
     const now = performance.now();
     const wire = size + WIRE_OVERHEAD;
     if (transport && transport.transportSequenceNumber !== before) this.twcc.sent(transport.transportSequenceNumber, wire, now);
@@ -325,13 +353,17 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
       this.releaseAllBut([this.forwarder.current]);
       this.measureAfresh(now);
       if (before) this.logger?.debug?.(`subscriber ${this.id}: switched ${before} -> ${this.forwarder.current} at a keyframe`);
+      if (this.forwarder.current) this.emit('switched', this.forwarder.current);
     }
-    const pkt = RtpPacket.deSerialize(f.buf);
-    pkt.header.sequenceNumber = f.seq;
-    pkt.header.timestamp = f.ts;
     this.videoPacketsOut++;
     this.mediaSent.add(f.buf.length + WIRE_OVERHEAD, now);
-    this.send(this.videoSender, pkt, f.buf.length);
+    const payload = plainRtpPayload(f.buf);
+    if (!payload || !this.sendFast(this.videoSender, (f.buf[1] & 0x80) !== 0, f.seq, f.ts, payload, f.buf.length)) {
+      const pkt = RtpPacket.deSerialize(f.buf);
+      pkt.header.sequenceNumber = f.seq;
+      pkt.header.timestamp = f.ts;
+      this.send(this.videoSender, pkt, f.buf.length);
+    }
     if (this.probeDebt > 0) this.probe(4);
   }
 
@@ -339,12 +371,14 @@ export class Subscriber extends EventEmitter<{ closed: [reason: CloseReason]; qu
     this.audioTs = (this.audioTs + 960) >>> 0;
     this.audioSeq = (this.audioSeq + 1) & 0xffff;
     if (!this.audioSender || !this.connected) return;
-    // a packet object straight away (werift serializes it; the shared Opus payload is only read)
-    const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.audioSeq, timestamp: this.audioTs, ssrc: this.audioSender.ssrc });
     const size = RTP_MIN_HEADER + opus.length;
     this.audioPacketsOut++;
     this.mediaSent.add(size + WIRE_OVERHEAD, performance.now());
-    this.send(this.audioSender, new RtpPacket(header, opus), size);
+    // (the shared Opus payload is only read)
+    if (!this.sendFast(this.audioSender, false, this.audioSeq, this.audioTs, opus, size)) {
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.audioSeq, timestamp: this.audioTs, ssrc: this.audioSender.ssrc });
+      this.send(this.audioSender, new RtpPacket(header, opus), size);
+    }
     if (this.probeDebt > 0) this.probe(6); // every 20 ms
   }
 

@@ -1,3 +1,4 @@
+import type { VideoCodec } from '@app/core';
 import type { Writable } from 'node:stream';
 import type { EncodedFrame } from '../mixer/video-input';
 import { ivfFileHeader, ivfFrameHeader } from './ivf';
@@ -32,7 +33,7 @@ export class MixPipeWriter {
   constructor(
     private readonly videoIn: Writable | undefined,
     private readonly audioIn: Writable | undefined,
-    private readonly codec: 'h264' | 'vp8' | undefined,
+    private readonly codec: VideoCodec | undefined,
     private readonly o: MixPipeWriterOptions = {},
   ) {
     this.maxBacklog = o.maxBacklogBytes ?? MAX_PIPE_BACKLOG;

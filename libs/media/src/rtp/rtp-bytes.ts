@@ -1,6 +1,8 @@
 /**
  * Pure helpers on raw RTP packets (RFC 3550), working on bytes so the fan-out path never re-parses or allocates objects.
  */
+import type { VideoCodec } from '@app/core';
+
 export const RTP_MIN_HEADER = 12;
 
 export function isRtp(buf: Buffer): boolean {
@@ -24,7 +26,7 @@ export function rtpPayloadOffset(buf: Buffer): number {
 }
 
 /** Does this packet start a keyframe (H.264: IDR or SPS; VP8: first partition of a key frame)? */
-export function startsKeyframe(buf: Buffer, codec: 'h264' | 'vp8'): boolean {
+export function startsKeyframe(buf: Buffer, codec: VideoCodec): boolean {
   const off = rtpPayloadOffset(buf);
   if (off < 0 || off >= buf.length) return false;
   const p = buf.subarray(off);
@@ -45,21 +47,27 @@ export function startsKeyframe(buf: Buffer, codec: 'h264' | 'vp8'): boolean {
     if (type === 28 && p.length > 1) return (p[1] & 0x80) !== 0 && ((p[1] & 0x1f) === 5 || (p[1] & 0x1f) === 7);
     return false;
   }
-  // VP8 payload descriptor (RFC 7741 §4.2)
-  let i = 0;
-  const x = (p[0] & 0x80) !== 0;
-  const s = (p[0] & 0x10) !== 0;
-  const pid = p[0] & 0x07;
-  i++;
-  if (x) {
+  const i = vp8DescriptorLength(p);
+  if (!vp8StartsFrame(p) || i < 0 || i >= p.length) return false;
+  return (p[i] & 0x01) === 0; // P bit of the VP8 payload header: 0 = key frame
+}
+
+/** Length of the VP8 payload descriptor at the start of an RTP payload (RFC 7741 §4.2), or -1 if truncated. */
+export function vp8DescriptorLength(p: Buffer): number {
+  if (p.length < 1) return -1;
+  let i = 1;
+  if (p[0] & 0x80) {
+    if (p.length < 2) return -1;
     const ext = p[i++];
-    if (ext & 0x80) i += p[i] & 0x80 ? 2 : 1; // PictureID
+    if (ext & 0x80) i += i < p.length && p[i] & 0x80 ? 2 : 1; // PictureID
     if (ext & 0x40) i++; // TL0PICIDX
     if (ext & 0x30) i++; // TID/KEYIDX
   }
-  if (!s || pid !== 0 || i >= p.length) return false;
-  return (p[i] & 0x01) === 0; // P bit of the VP8 payload header: 0 = key frame
+  return i <= p.length ? i : -1;
 }
+
+/** Does this VP8 RTP payload start a frame (S bit set, partition 0)? */
+export const vp8StartsFrame = (p: Buffer): boolean => p.length > 0 && (p[0] & 0x10) !== 0 && (p[0] & 0x07) === 0;
 
 /**
  * Keeps one outgoing RTP stream continuous (sequence numbers and timestamps never jump back) while its source restarts

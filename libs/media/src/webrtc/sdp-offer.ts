@@ -1,4 +1,4 @@
-import { ValidationError } from '@app/core';
+import { ValidationError, type VideoCodec } from '@app/core';
 
 /** Pure checks of a WHIP/WHEP SDP offer before werift sees it: shape, directions and codecs. */
 export interface OfferCodec {
@@ -92,7 +92,7 @@ export function codecMatches(c: OfferCodec, want: 'vp8' | 'h264' | 'opus'): bool
 
 export interface PublishPlan {
   /** The video codec we will receive (the first of ours in the offer's order), if the offer sends video. */
-  video?: 'vp8' | 'h264';
+  video?: VideoCodec;
   audio: boolean;
 }
 
@@ -123,7 +123,7 @@ export interface SubscribePlan {
 }
 
 /** WHEP: the subscriber must be able to receive the room's video codec (and Opus). */
-export function planSubscribe(media: OfferMedia[], roomCodec: 'vp8' | 'h264'): SubscribePlan {
+export function planSubscribe(media: OfferMedia[], roomCodec: VideoCodec): SubscribePlan {
   const recvs = (m: OfferMedia) => !m.rejected && (m.direction === 'recvonly' || m.direction === 'sendrecv');
   const video = media.find((m) => m.kind === 'video' && recvs(m));
   const audio = media.find((m) => m.kind === 'audio' && recvs(m));

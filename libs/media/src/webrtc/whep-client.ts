@@ -1,9 +1,11 @@
+import type { VideoCodec } from '@app/core';
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection } from 'werift';
 import type { EncodedFrame } from '../mixer/video-input';
 import type { MixSource } from '../room/mix-tap';
 import { VideoFrameAssembler } from '../rtp/video-frame-assembler';
 import { codecs, createPeer, type RtcNetworkOptions } from './peer-factory';
+import { postSdp, SdpPostError } from './post-sdp';
 import { parseOffer } from './sdp-offer';
 
 export interface WhepClientEvents {
@@ -26,7 +28,7 @@ export interface WhepConnectOptions {
  * Emits whole video frames (H.264 Annex B or VP8) and Opus packets; never decodes anything.
  */
 export class WhepClient extends EventEmitter<WhepClientEvents> implements MixSource {
-  videoCodec?: 'h264' | 'vp8';
+  videoCodec?: VideoCodec;
   resourceUrl = '';
   private closed = false;
   lastMediaAt = Date.now();
@@ -71,17 +73,11 @@ export class WhepClient extends EventEmitter<WhepClientEvents> implements MixSou
         const t = setTimeout(resolve, 3000);
         pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && (clearTimeout(t), resolve()));
       });
-      const res = await fetch(o.url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/sdp' },
-        body: pc.localDescription!.sdp,
-        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
-      });
-      const body = await res.text();
-      if (res.status !== 201) {
-        throw new Error(`WHEP ${o.url} answered ${res.status}: ${body.slice(0, 300)}`);
-      }
-      client.resourceUrl = new URL(res.headers.get('location') ?? '', o.url).toString();
+      // follows a node's 307/308 to the node hosting the room, keeping the Authorization header (see postSdp)
+      const res = await postSdp(o.url, o.token, pc.localDescription!.sdp, { timeoutMs: o.timeoutMs ?? 10_000 });
+      if (res.status !== 201) throw new SdpPostError(`WHEP ${res.url} answered ${res.status}: ${res.body.slice(0, 300)}`, res.status);
+      const body = res.body;
+      client.resourceUrl = res.resourceUrl ?? '';
       const video = parseOffer(body).find((m) => m.kind === 'video' && !m.rejected);
       const first = video?.codecs[0]?.name.toLowerCase();
       client.videoCodec = first === 'h264' ? 'h264' : first === 'vp8' ? 'vp8' : undefined;

@@ -1,0 +1,11 @@
+export * from './ffmpeg-exit';
+export * from './ffmpeg-job';
+export * from './mix-sink';
+export * from './recording-args';
+export * from './recording-sink';
+export * from './rtmp-args';
+export * from './rtmp-sink';
+export * from './hls-args';
+export * from './hls-sink';
+export { binariesOf, type FfmpegBinaries, type MediaProbe, probeMedia } from './fluent';
+export * from './recording-file';
