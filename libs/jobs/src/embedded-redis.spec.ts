@@ -15,7 +15,7 @@ describe('embedded redis supervision', () => {
   it('writes a configuration redis reads from stdin: loopback, password, pidfile and AOF in the directory, quoted', () => {
     const text = redisConfigText({ port: 6401, dir: '/data/my "redis"\\x', password: 'p4ss' });
     expect(text.split('\n')).toEqual(
-      expect.arrayContaining(['port 6401', 'bind 127.0.0.1', 'protected-mode yes', 'dir "/data/my \\"redis\\"\\\\x"', 'pidfile "/data/my \\"redis\\"\\\\x/redis-server.pid"', 'appendonly yes', 'requirepass "p4ss"']),
+      expect.arrayContaining(['port 6401', 'bind 127.0.0.1', 'protected-mode yes', 'dir "/data/my \\"redis\\"\\\\x"', 'pidfile "/data/my \\"redis\\"\\\\x/redis-server.pid"', 'appendonly yes', 'appendfsync no', 'requirepass "p4ss"']),
     );
   });
 });
