@@ -1,10 +1,11 @@
+import { flagPairs, pairs } from '../../../../test/support/arg-pairs';
 import { progressOutTimeUs, rtmpArgs, rtmpNeedsVideoTranscode } from './rtmp-args';
 
 describe('RTMP push: ffmpeg arguments', () => {
   const url = 'rtmp://127.0.0.1:1935/live/key';
   it('copies H.264, makes AAC, pushes FLV to the URL as the last argument', () => {
     const a = rtmpArgs({ videoCodec: 'h264', url });
-    expect(a).toEqual(expect.arrayContaining(['-f', 'ivf', '-i', 'pipe:0', '-f', 'ogg', '-i', 'pipe:3', '-c:v', 'copy', '-c:a', 'aac', '-progress', 'pipe:1']));
+    expect(flagPairs(a)).toEqual(expect.arrayContaining(pairs('-f', 'ivf', '-i', 'pipe:0', '-f', 'ogg', '-i', 'pipe:3', '-c:v', 'copy', '-c:a', 'aac', '-progress', 'pipe:1')));
     expect(a.slice(-3)).toEqual(['-f', 'flv', url]);
     expect(a.filter((x) => x === url)).toHaveLength(1);
     expect(a.join(' ')).not.toMatch(/libx264/);
@@ -12,7 +13,7 @@ describe('RTMP push: ffmpeg arguments', () => {
   it('transcodes VP8 to H.264 (FLV cannot carry VP8)', () => {
     expect(rtmpNeedsVideoTranscode('vp8')).toBe(true);
     const a = rtmpArgs({ videoCodec: 'vp8', url, videoBitrateKbps: 800, fps: 15 });
-    expect(a).toEqual(expect.arrayContaining(['-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', '800k', '-g', '15']));
+    expect(flagPairs(a)).toEqual(expect.arrayContaining(pairs('-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-b:v', '800k', '-g', '15')));
     expect(a).not.toContain('copy');
   });
   it('refuses unsafe URLs even if called directly', () => {
