@@ -119,5 +119,5 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect(decode.stderr.trim()).toBe('');
     expect(tiles(frameAt(file, info.durationSeconds / 2), 2)).toEqual(['red', 'green']);
     expect(tiles(frameAt(file, Math.max(0, info.durationSeconds - 0.7)), 2)).toEqual(['red', 'green']);
-  });
+  }, 150_000);
 });

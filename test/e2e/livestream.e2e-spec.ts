@@ -193,7 +193,7 @@ describe('livestreams (RTMP)', () => {
     const seqs = story.map((e) => e.seq as number);
     expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
     expect(JSON.stringify(story)).not.toContain(KEY);
-  });
+  }, 120_000);
 
   it('gives up after LIVESTREAM_MAX_ATTEMPTS refused connections and says why', async () => {
     const port = await freePort(); // nothing listens there
@@ -213,7 +213,7 @@ describe('livestreams (RTMP)', () => {
     expect(failed).toMatchObject({ failedAttempts: 6, endedAt: expect.any(String) });
     expect(failed.lastError).toMatch(/refused/i);
     expect(JSON.stringify(failed)).not.toContain(KEY);
-  });
+  }, 90_000);
 
   it('a pusher whose job another worker took over hangs up, so one stream key never has two pushers', async () => {
     const port = await freePort();
@@ -263,7 +263,7 @@ describe('livestreams resume after their worker is killed with -9', () => {
     await t?.close();
     await Promise.allSettled(receivers.map((r) => r.kill()));
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('another worker picks the stalled job up and pushes again (over WHEP, as a remote worker does)', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mcu-ls-crash-'));
@@ -312,5 +312,5 @@ describe('livestreams resume after their worker is killed with -9', () => {
     expect(tiles(frameAt(file2, 1.5), 1)).toEqual(['blue']);
     expect(toneLevel(audioOf(file2, 0.5, 2), 48000, 550)).toBeGreaterThan(0.03);
     expect((await t.admin('DELETE', `/v1/livestreams/${ls.id}`)).json).toMatchObject({ status: 'stopped' });
-  });
+  }, 150_000);
 });

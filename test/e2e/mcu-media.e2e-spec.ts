@@ -124,8 +124,14 @@ describe('MCU core: WHIP in, one composite + mix out over WHEP', () => {
     expect(participants.find((p) => p.identity === 'alice')).toMatchObject({ publisher: { video: true, audio: true, videoCodec: 'vp8' }, subscriber: {} });
   });
 
-  it('follows a fifth join and a leave within 2 s while the stream stays continuous', async () => {
+  it('follows a fifth join, a leave and layout changes within 2 s with one encoder process throughout, the stream continuous', async () => {
     const before = me.stats();
+    // the RTP checks below cannot see an encoder restart (the mixer rewrites SSRC/seq/ts across one): its pid and the
+    // restart counter can
+    const encoderPid = t.rooms.get(ROOM).mixerPids()?.encoder;
+    expect(encoderPid).toEqual(expect.any(Number));
+    const restartsBefore = t.rooms.get(ROOM).mixerState().stats?.encoderRestarts;
+    expect(restartsBefore).toBe(0);
     let t0 = performance.now();
     await publish(PEOPLE[4]);
     await waitForTiles(me, PEOPLE.map((p) => p.color), 6_000);
@@ -149,6 +155,14 @@ describe('MCU core: WHIP in, one composite + mix out over WHEP', () => {
       expect(s.ssrcs).toHaveLength(1);
     }
     expect(viewer.stats().video.seqJumpsBack).toBe(0);
+
+    for (const layout of ['speaker', 'grid']) expect((await t.admin('PATCH', `/v1/rooms/${ROOM}`, { layout })).status).toBe(200);
+    await waitForTiles(me, remaining, 6_000); // back on the grid
+    const frames = me.latestFrame()!.index;
+    await waitFor(() => me.latestFrame()!.index > frames + 10, 5_000, 'frames after the layout changes');
+    expect(t.rooms.get(ROOM).mixerState().stats?.encoderRestarts).toBe(0);
+    expect(t.rooms.get(ROOM).mixerPids()?.encoder).toBe(encoderPid);
+    expect(me.stats().video.ssrcs).toHaveLength(1);
   });
 
   it('bad requests get their status and do not disturb the running room', async () => {
