@@ -39,14 +39,17 @@ describe('docker/compose.yaml', () => {
   it('has redis with persistence, the server, two workers and coturn', () => {
     expect(Object.keys(s).sort()).toEqual(['coturn', 'redis', 'server', 'server-2', 'worker-1', 'worker-2']);
     expect(s.redis.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
+    // a password, the one the servers and workers use
+    expect(s.redis.command!.join(' ')).toContain('--requirepass ${REDIS_PASSWORD:?set REDIS_PASSWORD}');
+    expect(s.redis.environment).toMatchObject({ REDISCLI_AUTH: '${REDIS_PASSWORD:?set REDIS_PASSWORD}' });
     expect(s.redis.volumes).toEqual(['redis-data:/data']);
     for (const w of ['worker-1', 'worker-2']) {
       expect(s[w].image).toBe(s.server.image); // one image, another command
       expect(s[w].command).toEqual(['node', 'dist/apps/worker/src/main.js']);
-      expect(s[w].environment).toMatchObject({ REDIS_URL: 'redis://redis:6379', MCU_SERVER_URL: 'http://server:3000' });
+      expect(s[w].environment).toMatchObject({ REDIS_URL: 'redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379', MCU_SERVER_URL: 'http://server:3000' });
       expect(s[w].healthcheck).toEqual({ disable: true });
     }
-    expect(s.server.environment).toMatchObject({ RUN_WORKER: 'false', REDIS_URL: 'redis://redis:6379' });
+    expect(s.server.environment).toMatchObject({ RUN_WORKER: 'false', REDIS_URL: 'redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379' });
   });
 
   it('has a "cluster" profile with a second MCU node on the same Redis, with its own id, URL and ports', () => {
@@ -54,7 +57,7 @@ describe('docker/compose.yaml', () => {
     expect(two.profiles).toEqual(['cluster']);
     expect(two.image).toBe(s.server.image);
     expect(s.server.environment).toMatchObject({ NODE_ID: 'node-1' });
-    expect(two.environment).toMatchObject({ NODE_ID: 'node-2', REDIS_URL: 'redis://redis:6379', RUN_WORKER: 'false', RTC_MIN_PORT: '40101', RTC_MAX_PORT: '40200' });
+    expect(two.environment).toMatchObject({ NODE_ID: 'node-2', REDIS_URL: 'redis://:${REDIS_PASSWORD:?set REDIS_PASSWORD}@redis:6379', RUN_WORKER: 'false', RTC_MIN_PORT: '40101', RTC_MAX_PORT: '40200' });
     expect(s.server.environment?.PUBLIC_URL).toMatch(/:3000\}$/);
     expect(two.environment?.PUBLIC_URL).toMatch(/:3001\}$/);
     expect(two.ports).toEqual(['3001:3000', '40101-40200:40101-40200/udp']);
@@ -96,7 +99,7 @@ describe('docker/compose.yaml', () => {
     writeFileSync(empty, '# nothing set\n');
     const missing = spawnSync(v.cmd, [...v.args, '-f', composeFile, '--env-file', empty, 'config', '-q'], { encoding: 'utf8', env });
     expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toMatch(/MCU_API_KEY|MCU_API_SECRET|TURN_SECRET|PUBLIC_IP/);
+    expect(missing.stderr).toMatch(/MCU_API_KEY|MCU_API_SECRET|TURN_SECRET|PUBLIC_IP|REDIS_PASSWORD/);
   });
 });
 
@@ -123,9 +126,9 @@ describe('credentials in the containers', () => {
   });
 
   it('refuses .env.example\'s placeholder secrets until they are replaced', () => {
-    const env = { ...imageEnv, MCU_API_KEY: example.MCU_API_KEY, MCU_API_SECRET: example.MCU_API_SECRET, ICE_SERVERS: 'turn:203.0.113.10:3478', TURN_SECRET: example.TURN_SECRET, REDIS_URL: 'redis://redis:6379' };
-    expect(() => loadConfig(env, '/app')).toThrow(/MCU_API_SECRET is a published placeholder[\s\S]*TURN_SECRET is a published placeholder/);
-    expect(loadConfig({ ...env, MCU_API_SECRET: '6f1d0c9a4b2e8f7a3c5d', TURN_SECRET: '0b9e7d5c3a1f2e4d6c8b' }, '/app')).toMatchObject({ host: '0.0.0.0', devCredentials: false });
+    const env = { ...imageEnv, MCU_API_KEY: example.MCU_API_KEY, MCU_API_SECRET: example.MCU_API_SECRET, ICE_SERVERS: 'turn:203.0.113.10:3478', TURN_SECRET: example.TURN_SECRET, REDIS_URL: `redis://:${example.REDIS_PASSWORD}@redis:6379` };
+    expect(() => loadConfig(env, '/app')).toThrow(/MCU_API_SECRET is a published placeholder[\s\S]*TURN_SECRET is a published placeholder[\s\S]*REDIS_URL has a published placeholder password/);
+    expect(loadConfig({ ...env, MCU_API_SECRET: '6f1d0c9a4b2e8f7a3c5d', TURN_SECRET: '0b9e7d5c3a1f2e4d6c8b', REDIS_URL: 'redis://:5e2c9a7b1d3f4e6a8c0b@redis:6379' }, '/app')).toMatchObject({ host: '0.0.0.0', devCredentials: false });
   });
 });
 

@@ -151,6 +151,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
     apiKey: str('MCU_API_KEY'),
     apiSecret: str('MCU_API_SECRET'),
     turnSecret: str('TURN_SECRET'),
+    redisUrl: str('REDIS_URL'),
     host: str('HOST'),
     dev: devRaw === '1' || devRaw === 'true',
     production: str('NODE_ENV') === 'production',

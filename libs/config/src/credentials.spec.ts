@@ -1,4 +1,4 @@
-import { decideCredentials, DEV_API_SECRET, isLoopbackHost, isPublishedSecret } from './credentials';
+import { redisPassword, decideCredentials, DEV_API_SECRET, isLoopbackHost, isPublishedSecret } from './credentials';
 
 const base = { dev: false, production: false };
 const real = { apiKey: 'prodkey', apiSecret: 'f3a9c1d27be84e60a5' };
@@ -62,5 +62,15 @@ describe('decideCredentials', () => {
     expect(refused).toHaveLength(2);
     expect(refused[0]).toMatch(/^MCU_API_SECRET is a published placeholder/);
     expect(refused[1]).toMatch(/^TURN_SECRET is a published placeholder/);
+  });
+
+  it("refuses docker/.env.example's Redis password off loopback, and reads it from the URL", () => {
+    expect(redisPassword('redis://:change-me-redis@redis:6379')).toBe('change-me-redis');
+    expect(redisPassword('rediss://user:p%40ss@h:6380/2')).toBe('p@ss');
+    expect(redisPassword('redis://redis:6379')).toBe('');
+    const url = 'redis://:change-me-to-a-redis-password@redis:6379';
+    expect(decideCredentials({ ...base, ...real, redisUrl: url, production: true, host: '0.0.0.0' }).problems).toEqual([expect.stringMatching(/^REDIS_URL has a published placeholder password/)]);
+    expect(decideCredentials({ ...base, ...real, redisUrl: url, host: '127.0.0.1' }).problems).toEqual([]);
+    expect(decideCredentials({ ...base, ...real, redisUrl: 'redis://:0b9e7d5c3a1f2e4d6c8b@redis:6379', production: true, host: '0.0.0.0' }).problems).toEqual([]);
   });
 });

@@ -22,6 +22,8 @@ export interface CredentialsInput {
   apiKey?: string;
   apiSecret?: string;
   turnSecret?: string;
+  /** REDIS_URL as set: its password must not be docker/.env.example's placeholder either. */
+  redisUrl?: string;
   /** HOST as set (undefined: not set). */
   host?: string;
   /** MCU_DEV=1 */
@@ -39,6 +41,15 @@ export interface CredentialsDecision {
   /** Published placeholders ("change-me") are acceptable here: loopback or MCU_DEV=1, never NODE_ENV=production. */
   devAllowed: boolean;
   problems: string[];
+}
+
+/** The password of a redis:// or rediss:// URL, decoded ('' when none or unparsable). */
+export function redisPassword(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
 }
 
 export function decideCredentials(i: CredentialsInput): CredentialsDecision {
@@ -62,6 +73,9 @@ export function decideCredentials(i: CredentialsInput): CredentialsDecision {
   }
   if (i.turnSecret !== undefined && isPublishedSecret(i.turnSecret) && !devAllowed) {
     problems.push(`TURN_SECRET is a published placeholder ("…change-me…"), refused ${where}: set a long random value (the same in coturn)`);
+  }
+  if (i.redisUrl !== undefined && isPublishedSecret(redisPassword(i.redisUrl)) && !devAllowed) {
+    problems.push(`REDIS_URL has a published placeholder password ("…change-me…"), refused ${where}: set REDIS_PASSWORD (compose) to a long random value`);
   }
   return { apiKey: i.apiKey ?? DEV_API_KEY, apiSecret: i.apiSecret ?? DEV_API_SECRET, devCredentials, host, devAllowed, problems };
 }
