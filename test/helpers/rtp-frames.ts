@@ -56,7 +56,10 @@ export class RtpContinuity {
     mimeType: '',
   };
 
-  constructor(private readonly reorderWindow = 128) {}
+  // The server answers NACKs from a 1024-packet history per subscriber (unwrapped from RTX by werift onto the media
+  // SSRC), so a packet NACKed late, by a receiver starved for a second on a loaded machine, is legitimately up to 1024
+  // back. A real renumbering lands anywhere in the 16-bit space.
+  constructor(private readonly reorderWindow = 1024) {}
 
   add(p: RtpLike, mimeType?: string): void {
     const s = this.stats;
