@@ -30,7 +30,7 @@ export class RecordingStore extends StatusRecordStore<Recording, RecordingStatus
         idPattern: RECORDING_ID_RE,
         canTransition,
         isFinal,
-        onFinal: (tx, cur) => void tx.eval(LOCK_RELEASE, 1, activeKey(cur.room, cur.audioOnly), cur.id),
+        lockKey: (cur) => activeKey(cur.room, cur.audioOnly),
       },
       onStatus,
     );

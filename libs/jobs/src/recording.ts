@@ -37,6 +37,8 @@ export interface Recording {
   error?: string;
   /** Number of status changes so far; webhook events carry it so receivers can order them. */
   seq: number;
+  /** Count of every write (see StatusRecordStore.update). Internal. */
+  rev?: number;
   /** Set when a stop was asked for (by the API, the room emptying or its deletion). */
   stopRequested?: string;
   /** Last sign of life from the worker (ms since epoch); the server fails recordings whose worker went silent. */
@@ -128,7 +130,7 @@ export function contentTypeFor(format: RecordingFormat, audioOnly: boolean): str
 }
 
 /** Public JSON view (internal bookkeeping stays out). */
-export function recordingView(r: Recording): Omit<Recording, 'stopRequested' | 'seq' | 'heartbeatAt'> {
-  const { stopRequested: _s, seq: _q, heartbeatAt: _h, ...rest } = r;
+export function recordingView(r: Recording): Omit<Recording, 'stopRequested' | 'seq' | 'heartbeatAt' | 'rev'> {
+  const { stopRequested: _s, seq: _q, heartbeatAt: _h, rev: _v, ...rest } = r;
   return rest;
 }

@@ -8,6 +8,8 @@ export interface StatusRecord<S extends string> {
   status: S;
   createdAt: string;
   seq: number;
+  /** Count of every write (status or not): the compare-and-set of `update` checks it. Internal; absent in old records. */
+  rev?: number;
 }
 
 export interface StatusRecordKind<T extends StatusRecord<S>, S extends string> {
@@ -21,16 +23,42 @@ export interface StatusRecordKind<T extends StatusRecord<S>, S extends string> {
   idPattern: RegExp;
   canTransition: (from: S, to: S) => boolean;
   isFinal: (s: S) => boolean;
-  /** More to do in the transaction that makes a record final (e.g. release a lock). */
-  onFinal?: (tx: ChainableCommander, cur: T) => void;
+  /** A lock key holding the record's id, released (when it still holds it) by the update that makes the record final. */
+  lockKey?: (cur: T) => string;
 }
+
+/**
+ * The compare-and-set of one update, atomic in Redis: the new record is written only when the stored one is still the
+ * one the update was computed from (same write count `rev` and same status, so the lifecycle check made on it holds);
+ * a final status also leaves the unfinished set and releases the lock it holds. Returns 1 (written), 0 (changed
+ * meanwhile: compute again) or -1 (gone). No WATCH: a connection shared by many jobs cannot keep one's watch.
+ *   KEYS: record, unfinished set, lock (or the record key when none)
+ *   ARGV: expected rev, expected status, new JSON, id, '1' when it becomes final, '1' to release the lock
+ */
+export const UPDATE_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -1 end
+local cur = cjson.decode(raw)
+local rev = tonumber(cur.rev) or 0
+if rev ~= tonumber(ARGV[1]) or cur.status ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[3])
+if ARGV[5] == '1' then
+  redis.call('SREM', KEYS[2], ARGV[4])
+  if ARGV[6] == '1' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+end
+return 1
+`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Told about every status change (webhooks, room events). */
 export type RecordStatusListener<T> = (r: T) => void | Promise<void>;
 
 /**
  * Job metadata in Redis (survives restarts, shared by server and workers): status changes are checked against the
- * lifecycle, applied atomically (WATCH/MULTI, retried on contention), counted in `seq` and reported to the listener.
+ * lifecycle, applied atomically (a compare-and-set script, see UPDATE_SCRIPT, computed again on contention; the updates of
+ * one record by this store are also queued one after the other, so its own jobs do not contend), counted in `seq` and
+ * reported to the listener.
  * RecordingStore and LivestreamStore are this with their own lifecycle and creation.
  */
 export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
@@ -61,32 +89,44 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
     return r;
   }
 
+  /** Updates of each record by this store, one after the other (the tail of each record's queue). */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
   /** Applies a patch, and a status change if `status` is given and allowed; returns the new record. */
-  async update(id: string, patch: Partial<T>, opts: { allowNoop?: boolean } = {}): Promise<T> {
+  update(id: string, patch: Partial<T>, opts: { allowNoop?: boolean } = {}): Promise<T> {
+    const prev = this.queues.get(id) ?? Promise.resolve();
+    const run = prev.then(
+      () => this.apply(id, patch, opts),
+      () => this.apply(id, patch, opts),
+    );
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => this.queues.get(id) === tail && this.queues.delete(id));
+    return run;
+  }
+
+  private async apply(id: string, patch: Partial<T>, opts: { allowNoop?: boolean }): Promise<T> {
     const key = this.kind.key(id);
-    for (let attempt = 0; attempt < 20; attempt++) {
-      await this.redis.watch(key);
-      const raw = await this.redis.get(key);
-      if (!raw) {
-        await this.redis.unwatch();
-        throw new NotFoundError(`${this.kind.noun} "${id}" not found`);
-      }
-      const cur = JSON.parse(raw) as T;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const cur = await this.find(id);
+      if (!cur) throw new NotFoundError(`${this.kind.noun} "${id}" not found`);
       const to = patch.status;
       const changes = to !== undefined && to !== cur.status;
       if (changes && !this.kind.canTransition(cur.status, to)) {
-        await this.redis.unwatch();
         if (opts.allowNoop) return cur;
         throw new InvalidStateError(`${this.kind.noun} ${id} is ${cur.status}; it cannot become ${to}`);
       }
-      const next: T = { ...cur, ...patch, status: to ?? cur.status, seq: cur.seq + (changes ? 1 : 0) };
-      const tx = this.redis.multi().set(key, JSON.stringify(next));
-      if (changes && this.kind.isFinal(next.status)) {
-        tx.srem(this.kind.unfinishedSet, id);
-        this.kind.onFinal?.(tx, cur);
+      const rev = cur.rev ?? 0;
+      const next: T = { ...cur, ...patch, status: to ?? cur.status, seq: cur.seq + (changes ? 1 : 0), rev: rev + 1 };
+      const final = changes && this.kind.isFinal(next.status);
+      const lock = this.kind.lockKey?.(cur);
+      const res = await this.redis.eval(UPDATE_SCRIPT, 3, key, this.kind.unfinishedSet, lock ?? key, String(rev), cur.status, JSON.stringify(next), id, final ? '1' : '0', lock ? '1' : '0');
+      if (res === -1) throw new NotFoundError(`${this.kind.noun} "${id}" not found`);
+      if (res !== 1) {
+        // another process changed it meanwhile: compute again from what is stored now
+        if (attempt > 2) await sleep(Math.random() * 5 * attempt);
+        continue;
       }
-      const res = await tx.exec();
-      if (res === null) continue; // someone else changed it meanwhile: retry
       if (changes) await this.onStatus?.(next);
       return next;
     }
