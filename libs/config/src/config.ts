@@ -68,6 +68,8 @@ export interface AppConfig {
   webhookUrl?: string;
   webhookAttempts: number;
   webhookBackoffMs: number;
+  /** An event waits at most this long for the one before it (a lost event never holds back the rest). */
+  webhookGapWaitMs: number;
   /** coturn `static-auth-secret`: when set, clients get short-lived TURN REST credentials for the turn: URLs. */
   turnSecret?: string;
   turnTtlSeconds: number;
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
   const recordingReconnectMs = num('RECORDING_RECONNECT_SECONDS', 30, 0, 3600) * 1000;
   const webhookAttempts = num('WEBHOOK_ATTEMPTS', 15, 1, 100);
   const webhookBackoffMs = num('WEBHOOK_BACKOFF_MS', 1000, 10, 600000);
+  const webhookGapWaitMs = num('WEBHOOK_GAP_WAIT_SECONDS', 30, 0, 86400) * 1000;
   const livestreamConcurrency = num('LIVESTREAM_CONCURRENCY', 4, 0, 64);
   const livestreamMaxAttempts = num('LIVESTREAM_MAX_ATTEMPTS', 10, 1, 1000);
   const livestreamRetryBackoffMs = num('LIVESTREAM_RETRY_BACKOFF_MS', 1000, 10, 600000);
@@ -305,6 +308,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
     ...(webhookUrl ? { webhookUrl } : {}),
     webhookAttempts,
     webhookBackoffMs,
+    webhookGapWaitMs,
     ...(turnSecret ? { turnSecret } : {}),
     turnTtlSeconds,
     ...(metricsToken ? { metricsToken } : {}),

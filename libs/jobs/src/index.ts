@@ -6,7 +6,7 @@ export * from './recording-parts';
 export * from './recording-files';
 export * from './recording-store';
 export * from './webhook';
-export * from './events';
+export * from './webhook-outbox';
 export * from './redis-connections';
 export * from './room-event-bus';
 export * from './status-record-store';

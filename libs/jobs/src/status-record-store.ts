@@ -10,7 +10,12 @@ export interface StatusRecord<S extends string> {
   seq: number;
   /** Count of every write (status or not): the compare-and-set of `update` checks it. Internal; absent in old records. */
   rev?: number;
+  /** The worker run that owns the record (see `update`'s `owner`). */
+  runId?: string;
 }
+
+/** An update fenced by `owner` found the record final or owned by another run: the caller must stop (and write nothing). */
+export class OwnershipLostError extends Error {}
 
 export interface StatusRecordKind<T extends StatusRecord<S>, S extends string> {
   /** For messages: "recording", "livestream". */
@@ -30,10 +35,12 @@ export interface StatusRecordKind<T extends StatusRecord<S>, S extends string> {
 /**
  * The compare-and-set of one update, atomic in Redis: the new record is written only when the stored one is still the
  * one the update was computed from (same write count `rev` and same status, so the lifecycle check made on it holds);
- * a final status also leaves the unfinished set and releases the lock it holds. Returns 1 (written), 0 (changed
- * meanwhile: compute again) or -1 (gone). No WATCH: a connection shared by many jobs cannot keep one's watch.
- *   KEYS: record, unfinished set, lock (or the record key when none)
- *   ARGV: expected rev, expected status, new JSON, id, '1' when it becomes final, '1' to release the lock
+ * a final status also leaves the unfinished set and releases the lock it holds; a status change appends its event to
+ * the outbox (see webhook-outbox.ts) in the same step. Returns 1 (written), 0 (changed meanwhile: compute again) or -1
+ * (gone). No WATCH: a connection shared by many jobs cannot keep one's watch.
+ *   KEYS: record, unfinished set, lock (or the record key when none), outbox (or the record key when none)
+ *   ARGV: expected rev, expected status, new JSON, id, '1' when it becomes final, '1' to release the lock, the outbox
+ *         entry ('' for none)
  */
 export const UPDATE_SCRIPT = `
 local raw = redis.call('GET', KEYS[1])
@@ -46,10 +53,24 @@ if ARGV[5] == '1' then
   redis.call('SREM', KEYS[2], ARGV[4])
   if ARGV[6] == '1' and redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 end
+if ARGV[7] ~= '' then redis.call('RPUSH', KEYS[4], ARGV[7]) end
 return 1
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Where each status change's event goes, written atomically with it (see webhook-outbox.ts). */
+export interface StatusOutbox<T> {
+  key: string;
+  entry: (r: T) => string;
+}
+
+export interface UpdateOptions {
+  /** A disallowed status change returns the record unchanged instead of throwing. */
+  allowNoop?: boolean;
+  /** Write only as this run (see StatusRecordStore.update). */
+  owner?: string;
+}
 
 /** Told about every status change (webhooks, room events). */
 export type RecordStatusListener<T> = (r: T) => void | Promise<void>;
@@ -66,11 +87,13 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
     protected readonly redis: Redis,
     protected readonly kind: StatusRecordKind<T, S>,
     protected readonly onStatus?: RecordStatusListener<T>,
+    protected readonly outbox?: StatusOutbox<T>,
   ) {}
 
   /** Stores a new record and reports its first status. */
   protected async insert(rec: T, extra?: (tx: ChainableCommander) => void): Promise<T> {
     const tx = this.redis.multi().set(this.kind.key(rec.id), JSON.stringify(rec)).zadd(this.kind.index, Date.parse(rec.createdAt), rec.id).sadd(this.kind.unfinishedSet, rec.id);
+    if (this.outbox) tx.rpush(this.outbox.key, this.outbox.entry(rec));
     extra?.(tx);
     await tx.exec();
     await this.onStatus?.(rec);
@@ -92,8 +115,12 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
   /** Updates of each record by this store, one after the other (the tail of each record's queue). */
   private readonly queues = new Map<string, Promise<unknown>>();
 
-  /** Applies a patch, and a status change if `status` is given and allowed; returns the new record. */
-  update(id: string, patch: Partial<T>, opts: { allowNoop?: boolean } = {}): Promise<T> {
+  /**
+   * Applies a patch, and a status change if `status` is given and allowed; returns the new record. With `owner` (a
+   * worker run's token) the write is fenced: it throws OwnershipLostError when the record names another run or is
+   * already final, so a run that lost its job never writes over the state of the one (or the sweep) that replaced it.
+   */
+  update(id: string, patch: Partial<T>, opts: UpdateOptions = {}): Promise<T> {
     const prev = this.queues.get(id) ?? Promise.resolve();
     const run = prev.then(
       () => this.apply(id, patch, opts),
@@ -105,11 +132,14 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
     return run;
   }
 
-  private async apply(id: string, patch: Partial<T>, opts: { allowNoop?: boolean }): Promise<T> {
+  private async apply(id: string, patch: Partial<T>, opts: UpdateOptions): Promise<T> {
     const key = this.kind.key(id);
     for (let attempt = 0; attempt < 50; attempt++) {
       const cur = await this.find(id);
       if (!cur) throw new NotFoundError(`${this.kind.noun} "${id}" not found`);
+      if (opts.owner !== undefined && (cur.runId !== opts.owner || this.kind.isFinal(cur.status))) {
+        throw new OwnershipLostError(this.kind.isFinal(cur.status) ? `${this.kind.noun} ${id} is already ${cur.status}` : `another run owns ${this.kind.noun} ${id} now`);
+      }
       const to = patch.status;
       const changes = to !== undefined && to !== cur.status;
       if (changes && !this.kind.canTransition(cur.status, to)) {
@@ -120,7 +150,9 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
       const next: T = { ...cur, ...patch, status: to ?? cur.status, seq: cur.seq + (changes ? 1 : 0), rev: rev + 1 };
       const final = changes && this.kind.isFinal(next.status);
       const lock = this.kind.lockKey?.(cur);
-      const res = await this.redis.eval(UPDATE_SCRIPT, 3, key, this.kind.unfinishedSet, lock ?? key, String(rev), cur.status, JSON.stringify(next), id, final ? '1' : '0', lock ? '1' : '0');
+      const event = changes && this.outbox ? this.outbox.entry(next) : '';
+      const outboxKey = this.outbox?.key ?? key;
+      const res = await this.redis.eval(UPDATE_SCRIPT, 4, key, this.kind.unfinishedSet, lock ?? key, outboxKey, String(rev), cur.status, JSON.stringify(next), id, final ? '1' : '0', lock ? '1' : '0', event);
       if (res === -1) throw new NotFoundError(`${this.kind.noun} "${id}" not found`);
       if (res !== 1) {
         // another process changed it meanwhile: compute again from what is stored now

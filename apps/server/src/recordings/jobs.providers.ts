@@ -20,7 +20,6 @@ import {
   RoomEventSubscriber,
   startEmbeddedRedis,
   startWorkers,
-  webhookPublisher,
   type RecordingJobData,
   type WebhookJobData,
   type WorkerRuntime,
@@ -89,15 +88,10 @@ export const jobsProviders: Provider[] = [
   },
   {
     provide: RecordingStore,
-    inject: [REDIS, APP_CONFIG, ROOM_EVENT_PUBLISHER, WEBHOOKS_QUEUE],
-    useFactory: (redis: Redis, config: AppConfig, events: RoomEventPublisher, webhooks: Queue<WebhookJobData> | null) => {
-      return new RecordingStore(
-        redis,
-        webhookPublisher(webhooks ?? undefined, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
-          void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) });
-        }),
-      );
-    },
+    inject: [REDIS, APP_CONFIG, ROOM_EVENT_PUBLISHER],
+    // webhook events are written to the outbox with each status (a worker's relay queues them)
+    useFactory: (redis: Redis, config: AppConfig, events: RoomEventPublisher) =>
+      new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), { webhooks: Boolean(config.webhookUrl) }),
   },
   {
     provide: LIVESTREAMS_QUEUE,
