@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { ConflictError } from '@app/core';
 import { KEY_PREFIX } from './queues';
 import { canTransition, isFinal, newRecordingId, type Recording, type RecordingFormat, type RecordingStatus, RECORDING_ID_RE } from './recording';
+import { recordingRecordProblem } from './record-validation';
 import { type RecordStatusListener, StatusRecordStore } from './status-record-store';
 import { WEBHOOK_OUTBOX, webhookOutboxEntry } from './webhook-outbox';
 
@@ -24,7 +25,7 @@ export class RecordingStore extends StatusRecordStore<Recording, RecordingStatus
    * `webhooks`: every status change's webhook event is written to the outbox with it (WEBHOOK_URL set); a relay queues
    * them (see webhook-outbox.ts). `onStatus` is told after the write (room events: best effort).
    */
-  constructor(redis: Redis, onStatus?: StatusListener, o: { webhooks?: boolean } = {}) {
+  constructor(redis: Redis, onStatus?: StatusListener, o: { webhooks?: boolean; warn?: (message: string) => void } = {}) {
     super(
       redis,
       {
@@ -35,10 +36,12 @@ export class RecordingStore extends StatusRecordStore<Recording, RecordingStatus
         idPattern: RECORDING_ID_RE,
         canTransition,
         isFinal,
+        problem: recordingRecordProblem,
         lockKey: (cur) => activeKey(cur.room, cur.audioOnly),
       },
       onStatus,
       o.webhooks ? { key: WEBHOOK_OUTBOX, entry: (r) => webhookOutboxEntry(r) } : undefined,
+      o.warn,
     );
   }
 

@@ -46,3 +46,27 @@ describe('status record store: concurrent updates on one shared connection (real
     }
   });
 });
+
+describe('status record store: corrupt records (real Redis)', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  it('a stored record that does not validate is logged and ignored: never returned, not swept', async () => {
+    const warnings: string[] = [];
+    const conn = redis.connect();
+    const store = new RecordingStore(conn, undefined, { warn: (m) => warnings.push(m) });
+    const rec = await store.create({ room: 'corrupt', format: 'mp4', audioOnly: false });
+    // someone with access to Redis rewrites the record with a format that is a path
+    await conn.set(`mcu:rec:${rec.id}`, JSON.stringify({ ...rec, format: '../../../tmp/owned' }));
+    expect(await store.find(rec.id)).toBeUndefined();
+    await expect(store.get(rec.id)).rejects.toThrow(/not found/);
+    expect((await store.unfinished()).map((r) => r.id)).not.toContain(rec.id);
+    expect((await store.list({ limit: 10 })).items.map((r) => r.id)).not.toContain(rec.id);
+    expect(warnings.join('\n')).toMatch(new RegExp(`${rec.id}.*format`));
+    await conn.set(`mcu:rec:${rec.id}`, '{not json');
+    expect(await store.find(rec.id)).toBeUndefined();
+  });
+});

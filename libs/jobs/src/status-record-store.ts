@@ -28,6 +28,8 @@ export interface StatusRecordKind<T extends StatusRecord<S>, S extends string> {
   idPattern: RegExp;
   canTransition: (from: S, to: S) => boolean;
   isFinal: (s: S) => boolean;
+  /** The problem of a record read back from Redis (see record-validation.ts), or undefined when it is sound. */
+  problem: (v: unknown) => string | undefined;
   /** A lock key holding the record's id, released (when it still holds it) by the update that makes the record final. */
   lockKey?: (cur: T) => string;
 }
@@ -88,7 +90,12 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
     protected readonly kind: StatusRecordKind<T, S>,
     protected readonly onStatus?: RecordStatusListener<T>,
     protected readonly outbox?: StatusOutbox<T>,
+    /** Told about each corrupt record found (once per record and process). */
+    private readonly warn?: (message: string) => void,
   ) {}
+
+  /** Corrupt records already reported (bounded: a flood of them is not remembered forever). */
+  private readonly reported = new Set<string>();
 
   /** Stores a new record and reports its first status. */
   protected async insert(rec: T, extra?: (tx: ChainableCommander) => void): Promise<T> {
@@ -103,7 +110,22 @@ export class StatusRecordStore<T extends StatusRecord<S>, S extends string> {
   async find(id: string): Promise<T | undefined> {
     if (!this.kind.idPattern.test(id)) return undefined;
     const raw = await this.redis.get(this.kind.key(id));
-    return raw ? (JSON.parse(raw) as T) : undefined;
+    if (!raw) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = undefined;
+    }
+    const problem = value === undefined ? 'not JSON' : this.kind.problem(value);
+    if (problem) {
+      // never used (its fields could reach a path or a process): as if it did not exist
+      if (!this.reported.has(id)) this.warn?.(`${this.kind.noun} ${id}: the record stored in Redis is corrupt (${problem}); ignored`);
+      if (this.reported.size > 10_000) this.reported.clear();
+      this.reported.add(id);
+      return undefined;
+    }
+    return value as T;
   }
 
   async get(id: string): Promise<T> {

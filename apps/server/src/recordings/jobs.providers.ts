@@ -91,7 +91,10 @@ export const jobsProviders: Provider[] = [
     inject: [REDIS, APP_CONFIG, ROOM_EVENT_PUBLISHER],
     // webhook events are written to the outbox with each status (a worker's relay queues them)
     useFactory: (redis: Redis, config: AppConfig, events: RoomEventPublisher) =>
-      new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), { webhooks: Boolean(config.webhookUrl) }),
+      new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), {
+        webhooks: Boolean(config.webhookUrl),
+        warn: (m) => new Logger('Recordings').warn(m),
+      }),
   },
   {
     provide: LIVESTREAMS_QUEUE,
@@ -103,7 +106,9 @@ export const jobsProviders: Provider[] = [
     provide: LivestreamStore,
     inject: [REDIS, ROOM_EVENT_PUBLISHER],
     useFactory: (redis: Redis, events: RoomEventPublisher) =>
-      new LivestreamStore(redis, (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } })),
+      new LivestreamStore(redis, (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }), {
+        warn: (m) => new Logger('Livestreams').warn(m),
+      }),
   },
 ];
 

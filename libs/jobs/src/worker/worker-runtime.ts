@@ -43,7 +43,10 @@ export function startWorkers(o: {
   const webhookQueue = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: connections.create() }) : undefined;
   // status changes go to the webhook outbox (written with them) and, as recordingStatusChanged, to the rooms' event streams
   const events = new RoomEventPublisher(redis, (m) => logger?.warn(m));
-  const store = new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), { webhooks: Boolean(config.webhookUrl) });
+  const store = new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), {
+    webhooks: Boolean(config.webhookUrl),
+    warn: (m) => logger?.warn(m),
+  });
   // moves the outbox's events (this worker's and the server's) to the webhook queue
   const relay = webhookQueue
     ? startWebhookRelay(connections.create(), webhookQueue, { attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs, warn: (m) => logger?.warn(m) })
@@ -83,7 +86,9 @@ export function startWorkers(o: {
   const livestreamShutdown = { value: false };
   const livestreamsActive = new Set<string>();
   if (config.livestreamConcurrency > 0) {
-    const lsStore = new LivestreamStore(connections.create(), (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }));
+    const lsStore = new LivestreamStore(connections.create(), (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }), {
+      warn: (m) => logger?.warn(m),
+    });
     const w = new Worker<LivestreamJobData>(
       QUEUE_LIVESTREAMS,
       livestreamProcessor({
