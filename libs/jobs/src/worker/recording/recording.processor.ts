@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { RecordingJobData } from '../../queues';
@@ -10,6 +10,7 @@ import type { RecordingStore } from '../../recording-store';
 import { OwnershipLostError } from '../../status-record-store';
 import { childLogger, type FfmpegBinaries, type Logger, type MixSource } from '@app/media';
 import { type PartContext, recordPart } from './record-part';
+import { makeDurable } from './durable';
 import { finishFile, makeThumbnail } from './finish-file';
 import { fileSize, stitchParts } from './stitch';
 import { connectMix, type MixSourceDeps } from '../mix-source';
@@ -254,6 +255,13 @@ async function finish(ctx: PartContext, deps: RecordingDeps, failure: string | u
     if (why) ctx.logger?.warn(`[recording ${id}] no thumbnail: ${why.slice(0, 300)}`);
     else thumbnailUrl = thumbnailUrlOf(id);
   }
+  // on the disk before anyone is told it is ready: its files' data, then the directory (the renames)
+  const files = [output, ...parts.map((p) => path.join(dir, p.fileName)), ...(thumbnailUrl ? [path.join(dir, thumbnailFileName(id))] : [])];
+  const unsynced = await makeDurable(await existing(files), dir).then(
+    () => undefined,
+    (e: Error) => e.message,
+  );
+  if (unsynced && !failure && durationSeconds) failure = `its file could not be flushed to the disk (${unsynced.slice(0, 200)}); what was written is kept`;
   const endedAt = new Date().toISOString();
   const common = { endedAt, sizeBytes, ...(parts.length ? { parts } : {}), ...(warning ? { warning } : {}), ...(thumbnailUrl ? { thumbnailUrl } : {}) };
   try {
@@ -269,6 +277,15 @@ async function finish(ctx: PartContext, deps: RecordingDeps, failure: string | u
   } catch (e) {
     ctx.logger?.warn(`[recording ${id}] could not store its final state (${(e as Error).message}); the file ${output} is complete`);
   }
+}
+
+/** The files of `files` that exist (a part renamed, a thumbnail not made). */
+async function existing(files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of new Set(files)) {
+    if (await stat(f).then(() => true, () => false)) out.push(f);
+  }
+  return out;
 }
 
 /** Awaits `p`, refreshing the record's heartbeat every second meanwhile (one after the other: store updates must not overlap). */
