@@ -4,6 +4,7 @@ export * from './queues';
 export * from './recording';
 export * from './recording-parts';
 export * from './recording-files';
+export * from './disk-space';
 export * from './recording-store';
 export * from './webhook';
 export * from './webhook-outbox';

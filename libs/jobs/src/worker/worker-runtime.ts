@@ -6,7 +6,7 @@ import { LivestreamStore } from '../livestream-store';
 import { type LivestreamJobData, QUEUE_LIVESTREAMS, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, type RecordingJobData, type WebhookJobData } from '../queues';
 import { recordingView } from '../recording';
 import { RecordingStore } from '../recording-store';
-import { RedisConnections } from '../redis-connections';
+import { logErrorsOnce, RedisConnections } from '../redis-connections';
 import { RoomEventPublisher } from '../room-event-bus';
 import { startWebhookRelay } from '../webhook-outbox';
 import type { Logger, MixSource } from '@app/media';
@@ -66,6 +66,7 @@ export function startWorkers(o: {
         ffprobePath: o.ffprobePath,
         recordingsDir: config.recordingsDir,
         reconnectMs: config.recordingReconnectMs,
+        stopFreeDiskMb: config.recordingStopFreeDiskMb,
         serverUrl: o.serverUrl,
         serverUrls,
         apiSecret: config.workerSecret,
@@ -118,6 +119,8 @@ export function startWorkers(o: {
     w.on('failed', (job, err) => logger?.debug?.(`webhook job ${job?.id} attempt ${job?.attemptsMade}: ${err.message}`, { job: job?.id }));
     workers.push(w);
   }
+  // a worker's errors (Redis gone; a job whose lock was lost cannot be moved to completed) are logged, never thrown
+  for (const w of workers) logErrorsOnce(w, (m) => logger?.warn(m), `worker ${w.name}`);
   logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
   return {
     async close() {

@@ -9,6 +9,7 @@ import { OwnershipLostError } from '../../status-record-store';
 import type { VideoCodec } from '@app/core';
 import { type Logger, type MixSource, RecordingSink } from '@app/media';
 import { probeDuration } from './stitch';
+import { lowDiskProblem } from '../../disk-space';
 import { MIX_SILENCE_LOST_MS } from '../mix-source';
 
 /** What one part of a recording needs: the job, where files go, and the parts so far (this one is added when it starts). */
@@ -31,6 +32,9 @@ export interface PartContext {
   runId: string;
   /** Whether this run still holds its BullMQ job's lock (absent: not checked). */
   lockHeld?: () => Promise<boolean>;
+  /** Free MiB of the recordings directory, and the floor below which recording stops (failed, file kept). */
+  freeDiskMib?: () => Promise<number>;
+  stopFreeDiskMb?: number;
 }
 
 /**
@@ -39,8 +43,9 @@ export interface PartContext {
  */
 export type PartEnd = { kind: 'stop'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'failed'; message: string } | { kind: 'superseded'; reason: string };
 
-/** How often the job's lock is checked while recording. */
+/** How often the job's lock, and the free disk space, are checked while recording. */
 const LOCK_CHECK_MS = 1000;
+const DISK_CHECK_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const START_TIMEOUT_MS = 15_000;
@@ -72,6 +77,15 @@ export async function recordPart(ctx: PartContext, client: MixSource, fileName: 
     // the part starts once media flows into the file
     const startDeadline = Date.now() + START_TIMEOUT_MS;
     let lockCheckedAt = Date.now();
+    let diskCheckedAt = 0;
+    /** Free space below the floor: stop before the disk is full (the file then ends cleanly, playable). */
+    const lowDisk = async (): Promise<PartEnd | undefined> => {
+      if (!ctx.freeDiskMib || !ctx.stopFreeDiskMb || Date.now() - diskCheckedAt < DISK_CHECK_MS) return undefined;
+      diskCheckedAt = Date.now();
+      const free = await ctx.freeDiskMib().catch(() => Infinity);
+      const low = lowDiskProblem(free, ctx.stopFreeDiskMb, 'the recordings directory');
+      return low ? { kind: 'failed', message: `stopped recording: ${low} (RECORDING_STOP_FREE_DISK_MB); what was written is kept` } : undefined;
+    };
     /** Why this run must stop writing now (the record is not its own, or its job's lock is gone), checked each tick. */
     const ownership = async (cur: Recording): Promise<PartEnd | undefined> => {
       const gone = recordingOwnershipLost(cur, ctx.runId);
@@ -100,7 +114,7 @@ export async function recordPart(ctx: PartContext, client: MixSource, fileName: 
     for (let tick = 1; part && !end; tick++) {
       await sleep(250);
       const cur = await store.get(id);
-      end = await ownership(cur);
+      end = (await ownership(cur)) ?? (await lowDisk());
       if (end) break;
       if (tick % 4 === 0 || cur.stopRequested) {
         part.durationSeconds = Math.round(recorder.durationSeconds * 10) / 10;

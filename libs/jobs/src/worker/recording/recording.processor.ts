@@ -10,6 +10,7 @@ import type { RecordingStore } from '../../recording-store';
 import { OwnershipLostError } from '../../status-record-store';
 import { childLogger, type FfmpegBinaries, type Logger, type MixSource } from '@app/media';
 import { type PartContext, recordPart } from './record-part';
+import { freeDiskMib, lowDiskProblem } from '../../disk-space';
 import { makeDurable } from './durable';
 import { finishFile, makeThumbnail } from './finish-file';
 import { fileSize, stitchParts } from './stitch';
@@ -25,6 +26,8 @@ export interface RecordingDeps extends MixSourceDeps {
   active?: Set<string>;
   /** After losing the room's stream, how long to try to reconnect before ending (RECORDING_RECONNECT_SECONDS; default 30 s). */
   reconnectMs?: number;
+  /** Below this free space (MiB) in recordingsDir a recording does not start, and a running one stops (0: never). */
+  stopFreeDiskMb?: number;
   /** Whether the job (run with BullMQ's lock `token`) still holds its lock; a run that lost it stops recording. */
   jobLockHeld?: (job: Job<RecordingJobData>, token: string) => Promise<boolean>;
 }
@@ -90,10 +93,14 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
   const identity = `recorder-${id}`;
   let failure: string | undefined;
   let client: MixSource | undefined;
-  try {
-    client = await connectMix(deps, rec.room, identity, !rec.audioOnly);
-  } catch (e) {
-    failure = (e as Error).message;
+  const low = deps.stopFreeDiskMb ? lowDiskProblem(await freeDiskMib(deps.recordingsDir).catch(() => Infinity), deps.stopFreeDiskMb, 'the recordings directory') : undefined;
+  if (low) failure = `not started: ${low} (RECORDING_STOP_FREE_DISK_MB)`;
+  else {
+    try {
+      client = await connectMix(deps, rec.room, identity, !rec.audioOnly);
+    } catch (e) {
+      failure = (e as Error).message;
+    }
   }
   while (client) {
     const index = ctx.parts.length + 1;
@@ -190,7 +197,24 @@ function partContext(
   // its ffmpeg runs and warnings carry the recording's ids
   const fields = childLogger(logger, { recording: id, room: rec.room, job: job.id });
   const lockHeld = deps.jobLockHeld && token ? () => deps.jobLockHeld!(job, token).catch(() => true) : undefined;
-  return { id, rec, job, store, ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, videoCodec: job.data.videoCodec, recordingsDir, logger: fields, log, parts, runId, lockHeld };
+  const freeDisk = () => freeDiskMib(recordingsDir);
+  return {
+    id,
+    rec,
+    job,
+    store,
+    ffmpegPath: deps.ffmpegPath,
+    ffprobePath: deps.ffprobePath,
+    videoCodec: job.data.videoCodec,
+    recordingsDir,
+    logger: fields,
+    log,
+    parts,
+    runId,
+    lockHeld,
+    freeDiskMib: freeDisk,
+    stopFreeDiskMb: deps.stopFreeDiskMb,
+  };
 }
 
 const binaries = (deps: RecordingDeps): FfmpegBinaries => ({ ffmpeg: deps.ffmpegPath, ffprobe: deps.ffprobePath });
