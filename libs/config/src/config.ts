@@ -54,6 +54,10 @@ export interface AppConfig {
   recordingsDir: string;
   recordingConcurrency: number;
   recordingEmptyTimeoutMs: number;
+  /** A recording is refused (507) when RECORDINGS_DIR has less free space than this (MiB). */
+  minFreeDiskMb: number;
+  /** A running recording stops (failed, its file kept) when RECORDINGS_DIR's free space falls below this (MiB; 0: never). */
+  recordingStopFreeDiskMb: number;
   /** A recording whose worker shows no sign of life for this long is marked failed (its file is kept). */
   recordingHeartbeatTimeoutMs: number;
   /**
@@ -68,6 +72,8 @@ export interface AppConfig {
   webhookUrl?: string;
   webhookAttempts: number;
   webhookBackoffMs: number;
+  /** An event waits at most this long for the one before it (a lost event never holds back the rest). */
+  webhookGapWaitMs: number;
   /** coturn `static-auth-secret`: when set, clients get short-lived TURN REST credentials for the turn: URLs. */
   turnSecret?: string;
   turnTtlSeconds: number;
@@ -238,8 +244,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
   const recordingEmptyTimeoutMs = num('RECORDING_EMPTY_TIMEOUT_SECONDS', 60, 1, 86400) * 1000;
   const recordingHeartbeatTimeoutMs = num('RECORDING_HEARTBEAT_TIMEOUT_SECONDS', 30, 2, 3600) * 1000;
   const recordingReconnectMs = num('RECORDING_RECONNECT_SECONDS', 30, 0, 3600) * 1000;
+  const minFreeDiskMb = num('MIN_FREE_DISK_MB', 500, 0, 1e9);
+  const recordingStopFreeDiskMb = num('RECORDING_STOP_FREE_DISK_MB', Math.min(100, minFreeDiskMb), 0, 1e9);
+  if (recordingStopFreeDiskMb > minFreeDiskMb) problems.push('RECORDING_STOP_FREE_DISK_MB must not be above MIN_FREE_DISK_MB (a recording would stop as soon as it starts)');
   const webhookAttempts = num('WEBHOOK_ATTEMPTS', 15, 1, 100);
   const webhookBackoffMs = num('WEBHOOK_BACKOFF_MS', 1000, 10, 600000);
+  const webhookGapWaitMs = num('WEBHOOK_GAP_WAIT_SECONDS', 30, 0, 86400) * 1000;
   const livestreamConcurrency = num('LIVESTREAM_CONCURRENCY', 4, 0, 64);
   const livestreamMaxAttempts = num('LIVESTREAM_MAX_ATTEMPTS', 10, 1, 1000);
   const livestreamRetryBackoffMs = num('LIVESTREAM_RETRY_BACKOFF_MS', 1000, 10, 600000);
@@ -301,11 +311,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
     recordingEmptyTimeoutMs,
     recordingHeartbeatTimeoutMs,
     recordingReconnectMs,
+    minFreeDiskMb,
+    recordingStopFreeDiskMb,
     runWorker: runWorkerRaw === undefined ? redisUrl === undefined : runWorkerRaw === 'true',
     ...(serverUrl ? { serverUrl: serverUrl.replace(/\/$/, '') } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
     webhookAttempts,
     webhookBackoffMs,
+    webhookGapWaitMs,
     ...(turnSecret ? { turnSecret } : {}),
     turnTtlSeconds,
     ...(metricsToken ? { metricsToken } : {}),

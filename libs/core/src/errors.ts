@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'shutting_down'
   | 'unavailable'
   | 'capacity_exceeded'
+  | 'insufficient_storage'
   | 'internal_error';
 
 export class DomainError extends Error {
@@ -88,8 +89,16 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   shutting_down: 503,
   unavailable: 503,
   capacity_exceeded: 503,
+  insufficient_storage: 507,
   internal_error: 500,
 };
+
+/** Not enough free disk space to start writing (a recording below MIN_FREE_DISK_MB): 507. */
+export class InsufficientStorageError extends DomainError {
+  constructor(message: string) {
+    super('insufficient_storage', message);
+  }
+}
 
 /** The server is draining for a shutdown: it takes no new joins; clients should retry on another instance (503). */
 export class ShuttingDownError extends DomainError {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from './queues';
 import { canLivestreamTransition, isLivestreamFinal, type Livestream, LIVESTREAM_ID_RE, type LivestreamStatus, newLivestreamId } from './livestream';
+import { livestreamRecordProblem } from './record-validation';
 import { type RecordStatusListener, StatusRecordStore } from './status-record-store';
 
 const lsKey = (id: string) => `${KEY_PREFIX}:ls:${id}`;
@@ -13,11 +14,22 @@ export type LivestreamStatusListener = RecordStatusListener<Livestream>;
 
 /** Livestream metadata in Redis (see StatusRecordStore), including the unmasked URL the worker needs. */
 export class LivestreamStore extends StatusRecordStore<Livestream, LivestreamStatus> {
-  constructor(redis: Redis, onStatus?: LivestreamStatusListener) {
+  constructor(redis: Redis, onStatus?: LivestreamStatusListener, o: { warn?: (message: string) => void } = {}) {
     super(
       redis,
-      { noun: 'livestream', key: lsKey, index: INDEX, unfinishedSet: UNFINISHED, idPattern: LIVESTREAM_ID_RE, canTransition: canLivestreamTransition, isFinal: isLivestreamFinal },
+      {
+        noun: 'livestream',
+        key: lsKey,
+        index: INDEX,
+        unfinishedSet: UNFINISHED,
+        idPattern: LIVESTREAM_ID_RE,
+        canTransition: canLivestreamTransition,
+        isFinal: isLivestreamFinal,
+        problem: livestreamRecordProblem,
+      },
       onStatus,
+      undefined,
+      o.warn,
     );
   }
 

@@ -28,6 +28,8 @@ export interface Livestream {
   reconnects: number;
   /** Number of status changes so far (listeners can order events by it). */
   seq: number;
+  /** Count of every write (see StatusRecordStore.update). Internal. */
+  rev?: number;
   /** Set when a stop was asked for (DELETE, the room's deletion, worker shutdown). */
   stopRequested?: string;
   heartbeatAt?: number;
@@ -73,10 +75,10 @@ export function livestreamBackoffMs(failures: number, baseMs: number, capMs = 30
   return Math.min(capMs, baseMs * 2 ** Math.max(0, failures - 1));
 }
 
-export type LivestreamView = Omit<Livestream, 'stopRequested' | 'seq' | 'heartbeatAt' | 'runId'>;
+export type LivestreamView = Omit<Livestream, 'stopRequested' | 'seq' | 'heartbeatAt' | 'runId' | 'rev'>;
 
 /** Public JSON view: the URL masked, internal bookkeeping left out. */
 export function livestreamView(l: Livestream): LivestreamView {
-  const { stopRequested: _s, seq: _q, heartbeatAt: _h, runId: _r, ...rest } = l;
+  const { stopRequested: _s, seq: _q, heartbeatAt: _h, runId: _r, rev: _v, ...rest } = l;
   return { ...rest, url: maskUrl(l.url) };
 }

@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 import { ConflictError } from '@app/core';
 import { KEY_PREFIX } from './queues';
 import { canTransition, isFinal, newRecordingId, type Recording, type RecordingFormat, type RecordingStatus, RECORDING_ID_RE } from './recording';
+import { recordingRecordProblem } from './record-validation';
 import { type RecordStatusListener, StatusRecordStore } from './status-record-store';
+import { WEBHOOK_OUTBOX, webhookOutboxEntry } from './webhook-outbox';
 
 const recKey = (id: string) => `${KEY_PREFIX}:rec:${id}`;
 const INDEX = `${KEY_PREFIX}:recs`;
@@ -19,7 +21,11 @@ const LOCK_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis
  * at creation and released when the recording ends or is removed.
  */
 export class RecordingStore extends StatusRecordStore<Recording, RecordingStatus> {
-  constructor(redis: Redis, onStatus?: StatusListener) {
+  /**
+   * `webhooks`: every status change's webhook event is written to the outbox with it (WEBHOOK_URL set); a relay queues
+   * them (see webhook-outbox.ts). `onStatus` is told after the write (room events: best effort).
+   */
+  constructor(redis: Redis, onStatus?: StatusListener, o: { webhooks?: boolean; warn?: (message: string) => void } = {}) {
     super(
       redis,
       {
@@ -30,9 +36,12 @@ export class RecordingStore extends StatusRecordStore<Recording, RecordingStatus
         idPattern: RECORDING_ID_RE,
         canTransition,
         isFinal,
-        onFinal: (tx, cur) => void tx.eval(LOCK_RELEASE, 1, activeKey(cur.room, cur.audioOnly), cur.id),
+        problem: recordingRecordProblem,
+        lockKey: (cur) => activeKey(cur.room, cur.audioOnly),
       },
       onStatus,
+      o.webhooks ? { key: WEBHOOK_OUTBOX, entry: (r) => webhookOutboxEntry(r) } : undefined,
+      o.warn,
     );
   }
 

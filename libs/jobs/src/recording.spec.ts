@@ -1,4 +1,4 @@
-import { contentTypeFor, recordingFileName, validateRecordingRequest, canTransition, newRecordingId, RECORDING_ID_RE } from './recording';
+import { contentTypeFor, recordingFileName, recordingOwnershipLost, recordingView, validateRecordingRequest, canTransition, newRecordingId, RECORDING_ID_RE } from './recording';
 
 describe('recording model', () => {
   it('validates requests', () => {
@@ -28,5 +28,18 @@ describe('recording model', () => {
     expect(contentTypeFor('mp4', true)).toBe('audio/mp4');
     expect(contentTypeFor('webm', false)).toBe('video/webm');
     expect(contentTypeFor('mkv', false)).toBe('video/x-matroska');
+  });
+  it('tells a run when it no longer owns its recording: final status or another run id', () => {
+    expect(recordingOwnershipLost({ status: 'active', runId: 'a' }, 'a')).toBeUndefined();
+    expect(recordingOwnershipLost({ status: 'stopping', runId: 'a' }, 'a')).toBeUndefined();
+    expect(recordingOwnershipLost({ status: 'failed', runId: 'a', error: 'the worker stopped responding' }, 'a')).toMatch(/already failed \(the worker stopped responding\)/);
+    expect(recordingOwnershipLost({ status: 'ready', runId: 'a' }, 'a')).toMatch(/already ready/);
+    expect(recordingOwnershipLost({ status: 'active', runId: 'b' }, 'a')).toMatch(/another worker run/);
+    expect(recordingOwnershipLost({ status: 'active' }, 'a')).toMatch(/another worker run/);
+  });
+  it('keeps the run id and write count out of the public view', () => {
+    const view = recordingView({ id: newRecordingId(), room: 'r', name: 'n', format: 'mp4', audioOnly: false, status: 'active', createdAt: '', seq: 3, rev: 9, runId: 'x' });
+    expect(view).not.toHaveProperty('runId');
+    expect(view).not.toHaveProperty('rev');
   });
 });

@@ -37,6 +37,13 @@ export interface Recording {
   error?: string;
   /** Number of status changes so far; webhook events carry it so receivers can order them. */
   seq: number;
+  /** Count of every write (see StatusRecordStore.update). Internal. */
+  rev?: number;
+  /**
+   * The worker run that owns the recording (a random token set when it starts). A run that finds another token here, or
+   * the record final, no longer owns it: it stops writing at once (its file kept as written) and writes nothing more.
+   */
+  runId?: string;
   /** Set when a stop was asked for (by the API, the room emptying or its deletion). */
   stopRequested?: string;
   /** Last sign of life from the worker (ms since epoch); the server fails recordings whose worker went silent. */
@@ -127,8 +134,18 @@ export function contentTypeFor(format: RecordingFormat, audioOnly: boolean): str
   }
 }
 
+/**
+ * Why the run `runId` no longer owns the recording `cur` (so it must stop writing), or undefined while it does: the
+ * record is final (someone else ended it: the sweep after a silent heartbeat, another worker) or names another run.
+ */
+export function recordingOwnershipLost(cur: Pick<Recording, 'status' | 'runId' | 'error'>, runId: string): string | undefined {
+  if (isFinal(cur.status)) return `the recording is already ${cur.status}${cur.error ? ` (${cur.error.slice(0, 200)})` : ''}`;
+  if (cur.runId !== runId) return 'another worker run owns the recording now';
+  return undefined;
+}
+
 /** Public JSON view (internal bookkeeping stays out). */
-export function recordingView(r: Recording): Omit<Recording, 'stopRequested' | 'seq' | 'heartbeatAt'> {
-  const { stopRequested: _s, seq: _q, heartbeatAt: _h, ...rest } = r;
+export function recordingView(r: Recording): Omit<Recording, 'stopRequested' | 'seq' | 'heartbeatAt' | 'rev' | 'runId'> {
+  const { stopRequested: _s, seq: _q, heartbeatAt: _h, rev: _v, runId: _r, ...rest } = r;
   return rest;
 }

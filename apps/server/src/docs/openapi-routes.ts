@@ -98,7 +98,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     auth: 'admin',
     body: 'RecordingRequest',
     ok: { status: 201, description: 'the recording (queued)', schema: 'Recording' },
-    errors: [400, 401, 404, 409, 503],
+    errors: [400, 401, 404, 409, 503, 507],
   },
   'get /v1/recordings': {
     summary: 'List recordings, newest first',

@@ -22,7 +22,7 @@ export const SCHEMAS: Record<string, Schema> = {
         required: ['code', 'message'],
         properties: {
           code: str('machine-readable', {
-            enum: ['bad_request', 'validation_failed', 'invalid_sdp', 'codec_unsupported', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'conflict', 'unsupported_media_type', 'payload_too_large', 'method_not_allowed', 'invalid_state', 'shutting_down', 'unavailable', 'capacity_exceeded', 'internal_error'],
+            enum: ['bad_request', 'validation_failed', 'invalid_sdp', 'codec_unsupported', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'conflict', 'unsupported_media_type', 'payload_too_large', 'method_not_allowed', 'invalid_state', 'shutting_down', 'unavailable', 'capacity_exceeded', 'insufficient_storage', 'internal_error'],
           }),
           message: str('for humans'),
           limit: str('capacity_exceeded only: the admission limit that refused the request (503 with Retry-After)', {

@@ -14,6 +14,7 @@ const ERROR_TEXT: Record<number, string> = {
   415: 'wrong content type',
   416: 'range not satisfiable',
   503: 'shutting down (shutting_down), not ready (unavailable), or no capacity (capacity_exceeded: error.limit names the limit); with Retry-After',
+  507: 'insufficient_storage: the recordings directory has less free space than MIN_FREE_DISK_MB; nothing was started',
 };
 const SECURITY: Record<NonNullable<RouteDoc['auth']>, Array<Record<string, string[]>>> = {
   admin: [{ admin: [] }],

@@ -20,7 +20,6 @@ import {
   RoomEventSubscriber,
   startEmbeddedRedis,
   startWorkers,
-  webhookPublisher,
   type RecordingJobData,
   type WebhookJobData,
   type WorkerRuntime,
@@ -89,15 +88,13 @@ export const jobsProviders: Provider[] = [
   },
   {
     provide: RecordingStore,
-    inject: [REDIS, APP_CONFIG, ROOM_EVENT_PUBLISHER, WEBHOOKS_QUEUE],
-    useFactory: (redis: Redis, config: AppConfig, events: RoomEventPublisher, webhooks: Queue<WebhookJobData> | null) => {
-      return new RecordingStore(
-        redis,
-        webhookPublisher(webhooks ?? undefined, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
-          void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) });
-        }),
-      );
-    },
+    inject: [REDIS, APP_CONFIG, ROOM_EVENT_PUBLISHER],
+    // webhook events are written to the outbox with each status (a worker's relay queues them)
+    useFactory: (redis: Redis, config: AppConfig, events: RoomEventPublisher) =>
+      new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), {
+        webhooks: Boolean(config.webhookUrl),
+        warn: (m) => new Logger('Recordings').warn(m),
+      }),
   },
   {
     provide: LIVESTREAMS_QUEUE,
@@ -109,7 +106,9 @@ export const jobsProviders: Provider[] = [
     provide: LivestreamStore,
     inject: [REDIS, ROOM_EVENT_PUBLISHER],
     useFactory: (redis: Redis, events: RoomEventPublisher) =>
-      new LivestreamStore(redis, (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } })),
+      new LivestreamStore(redis, (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }), {
+        warn: (m) => new Logger('Livestreams').warn(m),
+      }),
   },
 ];
 

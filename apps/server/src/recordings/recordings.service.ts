@@ -2,12 +2,14 @@ import { createReadStream, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { ConflictError, NotFoundError, ValidationError } from '@app/core';
+import { ConflictError, InsufficientStorageError, NotFoundError, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
 import {
   contentTypeFor,
   fallBackFromFinishing,
+  freeDiskMib,
   isFinal,
+  lowDiskProblem,
   partFileName,
   type Recording,
   recordingFileName,
@@ -67,6 +69,9 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
     // the room may run on any node (or none yet): it must exist in the cluster
     const options = await this.cluster.roomOptions(roomName);
     if (!options) throw new NotFoundError(`room "${roomName}" not found`);
+    // refused before anything is stored or queued: a recording that would fill the disk is not started
+    const low = lowDiskProblem(await freeDiskMib(this.config.recordingsDir), this.config.minFreeDiskMb, 'the recordings directory');
+    if (low) throw new InsufficientStorageError(`cannot start a recording: ${low} (MIN_FREE_DISK_MB)`);
     const rec = await this.store.create({ room: roomName, ...req });
     // the room's codec is fixed when it is created: the job knows now whether its video is copied or transcoded
     await this.queue.add('record', { recordingId: rec.id, videoCodec: options.videoCodec }, { jobId: rec.id, removeOnComplete: 1000, removeOnFail: 5000 });

@@ -1,14 +1,14 @@
 import { Queue, Worker } from 'bullmq';
 import type { AppConfig } from '@app/config';
 import { ClusterStore } from '../cluster-store';
-import { webhookPublisher } from '../events';
 import { livestreamView } from '../livestream';
 import { LivestreamStore } from '../livestream-store';
 import { type LivestreamJobData, QUEUE_LIVESTREAMS, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, type RecordingJobData, type WebhookJobData } from '../queues';
 import { recordingView } from '../recording';
 import { RecordingStore } from '../recording-store';
-import { RedisConnections } from '../redis-connections';
+import { logErrorsOnce, RedisConnections } from '../redis-connections';
 import { RoomEventPublisher } from '../room-event-bus';
+import { startWebhookRelay } from '../webhook-outbox';
 import type { Logger, MixSource } from '@app/media';
 import { livestreamProcessor } from './livestream/livestream.processor';
 import { recordingProcessor } from './recording/recording.processor';
@@ -41,14 +41,16 @@ export function startWorkers(o: {
   const connections = new RedisConnections(o.redisUrl, (m) => logger?.warn(m));
   const redis = connections.create();
   const webhookQueue = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: connections.create() }) : undefined;
-  // status changes go to webhooks and, as recordingStatusChanged, to the rooms' event streams
+  // status changes go to the webhook outbox (written with them) and, as recordingStatusChanged, to the rooms' event streams
   const events = new RoomEventPublisher(redis, (m) => logger?.warn(m));
-  const store = new RecordingStore(
-    redis,
-    webhookPublisher(webhookQueue, { url: config.webhookUrl, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs }, (r) => {
-      void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) });
-    }),
-  );
+  const store = new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), {
+    webhooks: Boolean(config.webhookUrl),
+    warn: (m) => logger?.warn(m),
+  });
+  // moves the outbox's events (this worker's and the server's) to the webhook queue
+  const relay = webhookQueue
+    ? startWebhookRelay(connections.create(), webhookQueue, { attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs, warn: (m) => logger?.warn(m) })
+    : undefined;
   // the cluster's live nodes (the registry in Redis): where an output goes when the node it was told about is gone
   const registry = new ClusterStore(redis);
   // (a record exists only while its node heartbeats: Redis expires it, so no clock of another host is compared here)
@@ -58,7 +60,22 @@ export function startWorkers(o: {
   if (config.recordingConcurrency > 0) {
     const w = new Worker<RecordingJobData>(
       QUEUE_RECORDINGS,
-      recordingProcessor({ store, ffmpegPath: o.ffmpegPath, ffprobePath: o.ffprobePath, recordingsDir: config.recordingsDir, reconnectMs: config.recordingReconnectMs, serverUrl: o.serverUrl, serverUrls, apiSecret: config.workerSecret, logger, active, localTap: o.localTap }),
+      recordingProcessor({
+        store,
+        ffmpegPath: o.ffmpegPath,
+        ffprobePath: o.ffprobePath,
+        recordingsDir: config.recordingsDir,
+        reconnectMs: config.recordingReconnectMs,
+        stopFreeDiskMb: config.recordingStopFreeDiskMb,
+        serverUrl: o.serverUrl,
+        serverUrls,
+        apiSecret: config.workerSecret,
+        logger,
+        active,
+        localTap: o.localTap,
+        // BullMQ's lock of a job is `<queue key>:<job id>:lock`, holding the token it gave the processor
+        jobLockHeld: async (job, token) => (await redis.get(`${job.queueQualifiedName}:${job.id}:lock`)) === token,
+      }),
       // A dead worker's job is noticed within ~20 s and handed to another worker, which marks it failed (file kept).
       { connection: connections.create(), concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1, metrics: JOB_METRICS },
     );
@@ -70,7 +87,9 @@ export function startWorkers(o: {
   const livestreamShutdown = { value: false };
   const livestreamsActive = new Set<string>();
   if (config.livestreamConcurrency > 0) {
-    const lsStore = new LivestreamStore(connections.create(), (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }));
+    const lsStore = new LivestreamStore(connections.create(), (l) => void events.publish(l.room, { type: 'livestreamStatusChanged', livestream: { ...livestreamView(l) } }), {
+      warn: (m) => logger?.warn(m),
+    });
     const w = new Worker<LivestreamJobData>(
       QUEUE_LIVESTREAMS,
       livestreamProcessor({
@@ -92,7 +111,7 @@ export function startWorkers(o: {
     workers.push(w);
   }
   if (config.webhookUrl) {
-    const w = new Worker<WebhookJobData>(QUEUE_WEBHOOKS, webhookProcessor({ redis, url: config.webhookUrl, secret: config.webhookSecret, logger }), {
+    const w = new Worker<WebhookJobData>(QUEUE_WEBHOOKS, webhookProcessor({ redis, url: config.webhookUrl, secret: config.webhookSecret, gapWaitMs: config.webhookGapWaitMs, queue: webhookQueue, logger }), {
       connection: connections.create(),
       concurrency: 4,
       metrics: JOB_METRICS,
@@ -100,6 +119,8 @@ export function startWorkers(o: {
     w.on('failed', (job, err) => logger?.debug?.(`webhook job ${job?.id} attempt ${job?.attemptsMade}: ${err.message}`, { job: job?.id }));
     workers.push(w);
   }
+  // a worker's errors (Redis gone; a job whose lock was lost cannot be moved to completed) are logged, never thrown
+  for (const w of workers) logErrorsOnce(w, (m) => logger?.warn(m), `worker ${w.name}`);
   logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
   return {
     async close() {
@@ -109,6 +130,7 @@ export function startWorkers(o: {
       const deadline = Date.now() + 15_000;
       while ((active.size || livestreamsActive.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       await Promise.allSettled(workers.map((w) => w.close(true)));
+      await relay?.stop();
       await webhookQueue?.close();
       connections.closeAll();
     },

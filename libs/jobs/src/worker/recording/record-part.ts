@@ -2,12 +2,14 @@ import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { RecordingJobData } from '../../queues';
-import type { Recording, RecordingPart } from '../../recording';
+import { type Recording, type RecordingPart, recordingOwnershipLost } from '../../recording';
 import { partsTotals } from '../../recording-parts';
 import type { RecordingStore } from '../../recording-store';
+import { OwnershipLostError } from '../../status-record-store';
 import type { VideoCodec } from '@app/core';
 import { type Logger, type MixSource, RecordingSink } from '@app/media';
 import { probeDuration } from './stitch';
+import { lowDiskProblem } from '../../disk-space';
 import { MIX_SILENCE_LOST_MS } from '../mix-source';
 
 /** What one part of a recording needs: the job, where files go, and the parts so far (this one is added when it starts). */
@@ -26,10 +28,24 @@ export interface PartContext {
   parts: RecordingPart[];
   /** When the room's stream was lost, until a part records again (the reconnect budget runs from here). */
   lostAt?: number;
+  /** This run's owner token (Recording.runId): every write is fenced with it, and a record naming another run ends it. */
+  runId: string;
+  /** Whether this run still holds its BullMQ job's lock (absent: not checked). */
+  lockHeld?: () => Promise<boolean>;
+  /** Free MiB of the recordings directory, and the floor below which recording stops (failed, file kept). */
+  freeDiskMib?: () => Promise<number>;
+  stopFreeDiskMb?: number;
 }
 
-/** How a part ended: asked to stop, the room's stream lost (reconnect), or a failure (ffmpeg died). */
-export type PartEnd = { kind: 'stop'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'failed'; message: string };
+/**
+ * How a part ended: asked to stop, the room's stream lost (reconnect), a failure (ffmpeg died, the job's lock lost), or
+ * superseded (the record is final or names another run: this run no longer owns the recording and writes nothing more).
+ */
+export type PartEnd = { kind: 'stop'; reason: string } | { kind: 'lost'; reason: string } | { kind: 'failed'; message: string } | { kind: 'superseded'; reason: string };
+
+/** How often the job's lock, and the free disk space, are checked while recording. */
+const LOCK_CHECK_MS = 1000;
+const DISK_CHECK_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const START_TIMEOUT_MS = 15_000;
@@ -60,8 +76,30 @@ export async function recordPart(ctx: PartContext, client: MixSource, fileName: 
   try {
     // the part starts once media flows into the file
     const startDeadline = Date.now() + START_TIMEOUT_MS;
+    let lockCheckedAt = Date.now();
+    let diskCheckedAt = 0;
+    /** Free space below the floor: stop before the disk is full (the file then ends cleanly, playable). */
+    const lowDisk = async (): Promise<PartEnd | undefined> => {
+      if (!ctx.freeDiskMib || !ctx.stopFreeDiskMb || Date.now() - diskCheckedAt < DISK_CHECK_MS) return undefined;
+      diskCheckedAt = Date.now();
+      const free = await ctx.freeDiskMib().catch(() => Infinity);
+      const low = lowDiskProblem(free, ctx.stopFreeDiskMb, 'the recordings directory');
+      return low ? { kind: 'failed', message: `stopped recording: ${low} (RECORDING_STOP_FREE_DISK_MB); what was written is kept` } : undefined;
+    };
+    /** Why this run must stop writing now (the record is not its own, or its job's lock is gone), checked each tick. */
+    const ownership = async (cur: Recording): Promise<PartEnd | undefined> => {
+      const gone = recordingOwnershipLost(cur, ctx.runId);
+      if (gone) return { kind: 'superseded', reason: gone };
+      if (ctx.lockHeld && Date.now() - lockCheckedAt >= LOCK_CHECK_MS) {
+        lockCheckedAt = Date.now();
+        if (!(await ctx.lockHeld())) return { kind: 'failed', message: "the worker lost its job's lock (another worker may take the job over); stopped recording, the partial file is kept" };
+      }
+      return undefined;
+    };
     while (!recorder.startedAt && !end) {
       const cur = await store.get(id);
+      end = await ownership(cur);
+      if (end) break;
       if (cur.stopRequested) end = { kind: 'stop', reason: cur.stopRequested };
       else if (exited) end = { kind: 'failed', message: exited };
       else if (closed) end = { kind: 'lost', reason: closed };
@@ -76,12 +114,14 @@ export async function recordPart(ctx: PartContext, client: MixSource, fileName: 
     for (let tick = 1; part && !end; tick++) {
       await sleep(250);
       const cur = await store.get(id);
+      end = (await ownership(cur)) ?? (await lowDisk());
+      if (end) break;
       if (tick % 4 === 0 || cur.stopRequested) {
         part.durationSeconds = Math.round(recorder.durationSeconds * 10) / 10;
         part.sizeBytes = recorder.sizeBytes;
         const progress = partsTotals(ctx.parts);
         await ctx.job.updateProgress(progress);
-        await store.update(id, { ...progress, parts: ctx.parts, heartbeatAt: Date.now() });
+        await store.update(id, { ...progress, parts: ctx.parts, heartbeatAt: Date.now() }, { owner: ctx.runId });
       }
       if (cur.stopRequested) end = { kind: 'stop', reason: cur.stopRequested };
       else if (exited) end = { kind: 'failed', message: exited };
@@ -91,7 +131,7 @@ export async function recordPart(ctx: PartContext, client: MixSource, fileName: 
       }
     }
   } catch (e) {
-    end = { kind: 'failed', message: (e as Error).message };
+    end = e instanceof OwnershipLostError ? { kind: 'superseded', reason: e.message } : { kind: 'failed', message: (e as Error).message };
   } finally {
     await client.close().catch(() => undefined);
     await recorder.stop().catch(() => null);
