@@ -4,7 +4,9 @@ const moduleNameMapper = {
   '^@app/(core|media|config|jobs)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
-const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
+// a key prefix of its own per test file when the tests share one Redis (REDIS_URL set)
+const setupFiles = ['<rootDir>/test/support/redis-key-prefix.ts'];
+const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, setupFiles };
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },

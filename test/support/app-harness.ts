@@ -34,7 +34,9 @@ export interface TestApp {
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mcu-test-'));
-  const inherited = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {};
+  // against a shared Redis (REDIS_URL set) the app still runs its own workers, as it does on the embedded one: tests
+  // expect recordings and webhooks to happen; their queues are this file's own (REDIS_KEY_PREFIX, jest setupFiles)
+  const inherited = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, RUN_WORKER: 'true' } : {};
   // A room worker's measured load here is mostly the test's own load generators (peers, decoders, the in-process test
   // code) sharing 2 cores with it: a thread descheduled while busy reads as a loaded worker. So admission's measured-load
   // rule is off unless a test sets it (its count limits and cost model stay; the rule itself is unit-tested and has its

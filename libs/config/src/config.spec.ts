@@ -21,6 +21,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', HOST: '0.0.0.0' })).toThrow(ConfigError);
   });
 
+  it('checks REDIS_KEY_PREFIX, which becomes part of every Redis key', () => {
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'team-a.prod_1' })).not.toThrow();
+    for (const bad of ['-x', 'a b', 'a:b', 'x'.repeat(33), '../x']) expect(() => loadConfig({ REDIS_KEY_PREFIX: bad })).toThrow(/REDIS_KEY_PREFIX/);
+  });
+
   it('allows dev credentials off loopback only with MCU_DEV=1', () => {
     expect(loadConfig({ HOST: '0.0.0.0', MCU_DEV: '1' })).toMatchObject({ host: '0.0.0.0', devCredentials: true });
     expect(loadConfig({ HOST: '::1' })).toMatchObject({ host: '::1', devCredentials: true });

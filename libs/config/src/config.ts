@@ -198,6 +198,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
 
   const redisUrl = str('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL must start with redis:// or rediss://');
+  // read by libs/jobs (queues.ts) for every key, channel and queue; checked here so a bad one stops the start
+  const keyPrefix = str('REDIS_KEY_PREFIX');
+  if (keyPrefix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(keyPrefix)) problems.push('REDIS_KEY_PREFIX must be 1-32 letters, digits, "_", "." or "-", starting with a letter or digit');
 
   const logLevel = (str('LOG_LEVEL') ?? 'log') as AppConfig['logLevel'];
   if (!['error', 'warn', 'log', 'debug', 'verbose'].includes(logLevel)) {

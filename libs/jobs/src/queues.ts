@@ -26,4 +26,12 @@ export interface WebhookJobData {
   event: Record<string, unknown>;
 }
 
-export const KEY_PREFIX = 'mcu';
+/**
+ * Every Redis key and channel of this project starts with KEY_PREFIX, and BullMQ's keys with BULL_PREFIX. Both come
+ * from REDIS_KEY_PREFIX (checked by libs/config: letters, digits, `_.-`, at most 32), so several deployments, or test
+ * runs with REDIS_URL set, share one Redis without seeing each other's rooms, recordings and jobs. Unset: 'mcu' and
+ * BullMQ's own 'bull', as before, so an upgraded deployment keeps its data and queued jobs.
+ */
+const customPrefix = process.env.REDIS_KEY_PREFIX || undefined;
+export const KEY_PREFIX = customPrefix ?? 'mcu';
+export const BULL_PREFIX = customPrefix ? `${customPrefix}:bull` : 'bull';

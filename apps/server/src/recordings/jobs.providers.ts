@@ -7,6 +7,7 @@ import type { AppConfig } from '@app/config';
 import {
   type EmbeddedRedis,
   type LivestreamJobData,
+  BULL_PREFIX,
   LivestreamStore,
   livestreamView,
   logErrorsOnce,
@@ -39,7 +40,7 @@ export const LIVESTREAMS_QUEUE = Symbol('LIVESTREAMS_QUEUE');
 
 /** A BullMQ queue of this server whose errors (Redis unreachable) are logged once each, not printed as stacks. */
 function queue<T>(name: string, info: RedisInfo): Queue<T> {
-  const q = new Queue<T>(name, { connection: info.connections.create() });
+  const q = new Queue<T>(name, { connection: info.connections.create(), prefix: BULL_PREFIX });
   const logger = new Logger('Redis');
   logErrorsOnce(q, (m) => logger.warn(m), `queue ${name}`);
   return q;

@@ -3,7 +3,7 @@ import type { AppConfig } from '@app/config';
 import { ClusterStore } from '../cluster-store';
 import { livestreamView } from '../livestream';
 import { LivestreamStore } from '../livestream-store';
-import { type LivestreamJobData, QUEUE_LIVESTREAMS, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, type RecordingJobData, type WebhookJobData } from '../queues';
+import { BULL_PREFIX, type LivestreamJobData, QUEUE_LIVESTREAMS, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, type RecordingJobData, type WebhookJobData } from '../queues';
 import { recordingView } from '../recording';
 import { RecordingStore } from '../recording-store';
 import { logErrorsOnce, RedisConnections } from '../redis-connections';
@@ -40,7 +40,7 @@ export function startWorkers(o: {
   const { config, logger } = o;
   const connections = new RedisConnections(o.redisUrl, (m) => logger?.warn(m));
   const redis = connections.create();
-  const webhookQueue = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: connections.create() }) : undefined;
+  const webhookQueue = config.webhookUrl ? new Queue<WebhookJobData>(QUEUE_WEBHOOKS, { connection: connections.create(), prefix: BULL_PREFIX }) : undefined;
   // status changes go to the webhook outbox (written with them) and, as recordingStatusChanged, to the rooms' event streams
   const events = new RoomEventPublisher(redis, (m) => logger?.warn(m));
   const store = new RecordingStore(redis, (r) => void events.publish(r.room, { type: 'recordingStatusChanged', recording: recordingView(r) }), {
@@ -77,7 +77,7 @@ export function startWorkers(o: {
         jobLockHeld: async (job, token) => (await redis.get(`${job.queueQualifiedName}:${job.id}:lock`)) === token,
       }),
       // A dead worker's job is noticed within ~20 s and handed to another worker, which marks it failed (file kept).
-      { connection: connections.create(), concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1, metrics: JOB_METRICS },
+      { connection: connections.create(), prefix: BULL_PREFIX, concurrency: config.recordingConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1, metrics: JOB_METRICS },
     );
     w.on('failed', (job, err) => logger?.warn(`recording job ${job?.id} failed: ${err.message}`, { job: job?.id, recording: job?.data.recordingId }));
     workers.push(w);
@@ -105,7 +105,7 @@ export function startWorkers(o: {
         shuttingDown: livestreamShutdown,
         active: livestreamsActive,
       }),
-      { connection: connections.create(), concurrency: config.livestreamConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1_000_000, metrics: JOB_METRICS },
+      { connection: connections.create(), prefix: BULL_PREFIX, concurrency: config.livestreamConcurrency, lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 1_000_000, metrics: JOB_METRICS },
     );
     w.on('failed', (job, err) => logger?.warn(`livestream job ${job?.id} failed: ${err.message}`, { job: job?.id, livestream: job?.data.livestreamId }));
     workers.push(w);
@@ -113,6 +113,7 @@ export function startWorkers(o: {
   if (config.webhookUrl) {
     const w = new Worker<WebhookJobData>(QUEUE_WEBHOOKS, webhookProcessor({ redis, url: config.webhookUrl, secret: config.webhookSecret, gapWaitMs: config.webhookGapWaitMs, queue: webhookQueue, logger }), {
       connection: connections.create(),
+      prefix: BULL_PREFIX,
       concurrency: 4,
       metrics: JOB_METRICS,
     });
