@@ -13,3 +13,4 @@ export * from './validation';
 export * from './turn-credentials';
 export * from './cluster';
 export * from './rtmp-url';
+export * from './non-overlapping';
