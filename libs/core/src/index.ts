@@ -14,3 +14,4 @@ export * from './turn-credentials';
 export * from './cluster';
 export * from './rtmp-url';
 export * from './non-overlapping';
+export * from './process-guards';
