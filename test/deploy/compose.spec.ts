@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig } from '@app/config';
@@ -79,6 +80,28 @@ describe('docker/compose.yaml', () => {
     expect(s.coturn.ports).toContain('49160-49200:49160-49200/udp');
     expect(s.server.ports).toContain('40000-40100:40000-40100/udp');
     expect(s.server.environment).toMatchObject({ RTC_MIN_PORT: '40000', RTC_MAX_PORT: '40100' });
+  });
+
+  it('coturn relays to no private, loopback, link-local (cloud metadata), CGNAT or "this network" address, v4 or v6', () => {
+    const args = s.coturn.command ?? [];
+    // coturn's --denied-peer-ip=<address> or <first>-<last>, checked here with Node's own address ranges
+    // one list per family: coturn compares a peer with the ranges of its own family only
+    const denied = { ipv4: new BlockList(), ipv6: new BlockList() };
+    for (const a of args) {
+      const m = /^--denied-peer-ip=(.+)$/.exec(a);
+      if (!m) continue;
+      const [first, last = first] = m[1].split('-');
+      const type = isIPv6(first) ? 'ipv6' : 'ipv4';
+      expect([first, last, isIP(first), isIP(last)]).toEqual([first, last, type === 'ipv6' ? 6 : 4, type === 'ipv6' ? 6 : 4]);
+      denied[type].addRange(first, last, type);
+    }
+    const refused = ['10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '100.127.255.254', '0.0.0.0', '0.1.2.3', '127.0.0.1', '127.255.255.254'];
+    const refused6 = ['::1', '::', 'fd00::1', 'fc00::1', 'fe80::1', 'febf::1', '::ffff:169.254.169.254', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'fd00:ec2::254'];
+    expect(refused.filter((ip) => !denied.ipv4.check(ip, 'ipv4'))).toEqual([]);
+    expect(refused6.filter((ip) => !denied.ipv6.check(ip, 'ipv6'))).toEqual([]);
+    // the public internet stays reachable
+    expect(['8.8.8.8', '1.1.1.1', '100.128.0.1', '172.32.0.1', '169.255.0.1'].filter((ip) => denied.ipv4.check(ip, 'ipv4'))).toEqual([]);
+    expect(['2001:4860:4860::8888', '2606:4700::1111'].filter((ip) => denied.ipv6.check(ip, 'ipv6'))).toEqual([]);
   });
 
   it('names every required variable in .env.example', () => {

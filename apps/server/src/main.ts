@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, isLoopbackHost, loadConfig } from '@app/config';
+import { logUnhandledRejections } from '@app/core';
 import { FfmpegNotUsableError, locateFfmpeg, useSpawner } from '@app/media';
 import { createApp } from './app.factory';
 
 async function main(): Promise<void> {
   const logger = new Logger('Main');
+  // a failed cleanup nobody awaited (a file that cannot be removed on a full disk) is logged, not the end of every room
+  logUnhandledRejections((m) => logger.error(m));
   let config;
   let ffmpeg;
   try {

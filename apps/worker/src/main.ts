@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, pinoOptions, prettyStream } from '@app/config';
+import { logUnhandledRejections } from '@app/core';
 import { startWorkers } from '@app/jobs';
 import { FfmpegNotUsableError, locateFfmpeg, objectLogger } from '@app/media';
 import { pino } from 'pino';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     error: (m) => log.error(m),
     debug: (m) => log.debug(m),
   });
+  logUnhandledRejections((m) => logger.error?.(m) ?? logger.warn(m));
   const serverUrl = config.serverUrl ?? `http://127.0.0.1:${config.port}`;
   const runtime = startWorkers({ config, redisUrl: config.redisUrl, ffmpegPath: ffmpeg.path, ffprobePath: ffmpeg.ffprobe.path, serverUrl: () => serverUrl, logger });
   if (!config.devCredentials && config.derivedSecrets.length) logger.warn(`${config.derivedSecrets.join(', ')} not set: derived from MCU_API_SECRET (set the same values as on the server in production)`);

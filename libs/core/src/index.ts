@@ -13,3 +13,5 @@ export * from './validation';
 export * from './turn-credentials';
 export * from './cluster';
 export * from './rtmp-url';
+export * from './non-overlapping';
+export * from './process-guards';

@@ -76,6 +76,16 @@ const signatureMatches = (secret: string, signed: string, sig: string): boolean 
   return given.length === expected.length && timingSafeEqual(given, expected);
 };
 
+/** The `exp` (unix seconds) of a room token, read without verifying it (do that first); undefined when it has none. */
+export function tokenExpiry(token: string | undefined): number | undefined {
+  try {
+    const exp = (JSON.parse(Buffer.from(token?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Verifies algorithm, key, signature, expiry and what the key may sign; returns the grants. Throws UnauthorizedError
  * with a reason. A token with a `kid` is checked against that key only (an unknown kid is refused); one without (apps

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { signRoomToken, tokenExpiry } from './token';
 import { iceServersFor, turnCredentials } from './turn-credentials';
 
 // coturn documents the TURN REST password as
@@ -54,4 +55,26 @@ describe('TURN REST credentials (coturn use-auth-secret)', () => {
     expect(out[2]).toEqual(servers[2]);
     expect(servers[1]).not.toHaveProperty('username'); // input untouched
   });
+
+  it('expire with the room token they come with, not TURN_TTL_SECONDS later', () => {
+    const servers = [{ urls: ['turn:turn.example.com:3478'] }];
+    // a token valid 10 more minutes: the TURN credentials end with it, although TURN_TTL_SECONDS is a day
+    const [withToken] = iceServersFor(servers, { secret: 'k', ttlSeconds: 86400, identity: 'alice', nowSeconds: 1000, notAfterSeconds: 1600 });
+    expect(withToken.username).toBe('1600:alice');
+    expect(withToken.credential).toBe(turnCredentials('k', 'alice', 600, 1000).credential);
+    // a token that outlives TURN_TTL_SECONDS: the TTL still bounds them
+    expect(iceServersFor(servers, { secret: 'k', ttlSeconds: 60, identity: 'alice', nowSeconds: 1000, notAfterSeconds: 99999 })[0].username).toBe('1060:alice');
+    // an expiry in the past (clock skew): never credentials that outlive it
+    expect(iceServersFor(servers, { secret: 'k', ttlSeconds: 60, identity: 'alice', nowSeconds: 1000, notAfterSeconds: 900 })[0].username).toBe('1000:alice');
+  });
 });
+
+describe('tokenExpiry', () => {
+  it('reads the exp claim of a room token (verified elsewhere), undefined when there is none', () => {
+    const { token, claims } = signRoomToken({ room: 'r', identity: 'alice', canPublish: true, canSubscribe: true }, 'secret', { ttlSeconds: 600 });
+    expect(tokenExpiry(token)).toBe(claims.exp);
+    expect(tokenExpiry('not.a.jwt')).toBeUndefined();
+    expect(tokenExpiry(undefined)).toBeUndefined();
+  });
+});
+

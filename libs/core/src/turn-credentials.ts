@@ -29,13 +29,17 @@ export const isTurnUrl = (url: string): boolean => /^turns?:/i.test(url);
 /**
  * The ICE servers for one client. With a TURN secret, every server with a `turn:`/`turns:` URL and no credentials of its
  * own gets REST credentials for `identity`; STUN servers and servers with static credentials are handed out as they are.
+ * The credentials expire after `ttlSeconds` (TURN_TTL_SECONDS) or with the room token they come with
+ * (`notAfterSeconds`, its `exp`), whichever is first: a relay is no longer open to whoever held an expired token.
  */
 export function iceServersFor(
   servers: readonly IceServerEntry[],
-  turn: { secret?: string; ttlSeconds: number; identity: string; nowSeconds?: number },
+  turn: { secret?: string; ttlSeconds: number; identity: string; nowSeconds?: number; notAfterSeconds?: number },
 ): IceServerEntry[] {
   if (!turn.secret) return servers.map((s) => ({ ...s }));
-  const creds = turnCredentials(turn.secret, turn.identity, turn.ttlSeconds, turn.nowSeconds);
+  const now = Math.floor(turn.nowSeconds ?? Date.now() / 1000);
+  const ttl = turn.notAfterSeconds === undefined ? turn.ttlSeconds : Math.max(0, Math.min(turn.ttlSeconds, Math.floor(turn.notAfterSeconds) - now));
+  const creds = turnCredentials(turn.secret, turn.identity, ttl, now);
   return servers.map((s) =>
     s.urls.some(isTurnUrl) && s.username === undefined ? { ...s, username: creds.username, credential: creds.credential } : { ...s },
   );

@@ -143,6 +143,8 @@ class SupervisedRedis implements EmbeddedRedis {
       env: { ...process.env, [REDIS_CONFIG_ENV]: this.config },
     });
     this.guard = guard;
+    // a failed spawn (EAGAIN, ENOMEM) is an 'error' event, fatal without a listener: the exit check below reports it
+    guard.once('error', (e) => (output += `\n${e.message}`));
     guard.stdin?.on('error', () => undefined);
     let output = '';
     const onData = (d: Buffer) => (output = (output + d.toString()).slice(-4000));

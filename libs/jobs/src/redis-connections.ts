@@ -24,8 +24,39 @@ export function logErrorsOnce(emitter: { on(event: 'error', listener: (e: Error)
 }
 
 /**
+ * How long a command on a request-path connection may take before it fails (the request then answers 503): well under
+ * the ~2 s a client should wait for an answer while Redis is stopped or cut off.
+ */
+export const REQUEST_COMMAND_TIMEOUT_MS = 1200;
+
+const UNAVAILABLE_MESSAGES = ['Command timed out', 'Connection is closed.', 'Stream isn\'t writeable and enableOfflineQueue options is false'];
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether an error means Redis could not be reached (stopped, down, cut off, timed out) rather than that it answered
+ * with an error: the first is a 503 for the client, the second a bug.
+ */
+export function isRedisUnavailable(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  return UNAVAILABLE_MESSAGES.includes(e.message);
+}
+
+export interface RedisConnectionOptions {
+  /**
+   * A connection used while a client waits (HTTP requests): each command fails after REQUEST_COMMAND_TIMEOUT_MS, and
+   * at once after one failed reconnect, instead of waiting for Redis to come back (BullMQ's workers and subscribers
+   * keep maxRetriesPerRequest: null and wait).
+   */
+  request?: boolean;
+}
+
+/**
  * Every Redis connection of a process, so shutdown can close them all before an embedded redis-server stops (otherwise
- * they reconnect forever and flood the log). BullMQ needs maxRetriesPerRequest: null.
+ * they reconnect forever and flood the log). BullMQ workers need maxRetriesPerRequest: null; request paths must not
+ * wait for the whole of an outage (`{request: true}`).
  */
 export class RedisConnections {
   private readonly all = new Set<Redis>();
@@ -35,8 +66,9 @@ export class RedisConnections {
     private readonly onError: (message: string) => void = () => undefined,
   ) {}
 
-  create(): Redis {
-    const r = new Redis(this.url, { maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: redisRetryDelayMs });
+  create(o: RedisConnectionOptions = {}): Redis {
+    const bounded = o.request ? { maxRetriesPerRequest: 1, commandTimeout: REQUEST_COMMAND_TIMEOUT_MS } : { maxRetriesPerRequest: null };
+    const r = new Redis(this.url, { ...bounded, enableReadyCheck: true, retryStrategy: redisRetryDelayMs });
     let lastError = '';
     r.on('error', (e: Error) => {
       if (e.message !== lastError) this.onError(`redis ${redactRedisUrl(this.url)}: ${e.message}`);

@@ -51,11 +51,28 @@ type Listener = (json: string) => void;
  */
 export class RoomEventSubscriber {
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly resubscribed = new Set<() => void>();
 
   constructor(private readonly sub: Redis) {
     sub.on('message', (channel: string, message: string) => {
       for (const l of this.listeners.get(channel) ?? []) l(message);
     });
+    // After a lost connection the subscriptions are made again (ioredis does, and so do we, to know when they hold):
+    // events published in between never reached this node, so its clients must be brought up to date.
+    let wasReady = false;
+    sub.on('ready', () => {
+      if (!wasReady) return void (wasReady = true);
+      const channels = [...this.listeners.keys()];
+      void (channels.length ? this.sub.subscribe(...channels) : Promise.resolve()).then(
+        () => this.resubscribed.forEach((f) => f()),
+        () => undefined, // lost again: the next 'ready' tries again
+      );
+    });
+  }
+
+  /** `f` runs each time the subscriber is back after a lost connection (it may have missed events). */
+  onResubscribed(f: () => void): void {
+    this.resubscribed.add(f);
   }
 
   /** Resolves once Redis confirms the subscription; returns the unsubscribe function. */

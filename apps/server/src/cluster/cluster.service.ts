@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type BeforeApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ConflictError, DomainError, NODE_HEARTBEAT_MS, NODE_TTL_MS, type NodeRecord, NotFoundError, pickNode, type RoomOptions, ShuttingDownError } from '@app/core';
+import { ConflictError, DomainError, NODE_HEARTBEAT_MS, NODE_TTL_MS, type NodeRecord, NotFoundError, pickNode, type RoomOptions, ShuttingDownError, nonOverlapping } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { ClusterStore, NodeBus, type StoredRoom } from '@app/jobs';
 import { logLine, type RoomHandle, RoomManager } from '@app/media';
@@ -46,7 +46,8 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
     private readonly http: HttpAdapterHost,
   ) {
     this.nodeId = config.nodeId;
-    this.store = new ClusterStore(redisInfo.connections.create());
+    // rooms' records and leases are read on every request: time-boxed, so an outage is a 503, not a hang
+    this.store = new ClusterStore(redisInfo.connections.create({ request: true }));
     this.bus = new NodeBus(redisInfo.connections.create(), redisInfo.connections.create(), this.nodeId, (m) => this.logger.warn(m));
   }
 
@@ -63,7 +64,9 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
       return h((args ?? {}) as Record<string, unknown>);
     });
     await this.beat();
-    this.timer = setInterval(() => void this.beat(), NODE_HEARTBEAT_MS);
+    // one heartbeat at a time: beats of an outage are skipped, not queued up to run at once when Redis answers again
+    const beat = nonOverlapping(() => this.beat());
+    this.timer = setInterval(() => void beat(), NODE_HEARTBEAT_MS);
     this.logger.log(`node ${this.nodeId} registered (heartbeat ${NODE_HEARTBEAT_MS} ms, TTL ${NODE_TTL_MS} ms)`);
   }
 

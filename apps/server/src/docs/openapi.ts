@@ -13,7 +13,7 @@ const ERROR_TEXT: Record<number, string> = {
   413: 'body too large',
   415: 'wrong content type',
   416: 'range not satisfiable',
-  503: 'shutting down (shutting_down), not ready (unavailable), or no capacity (capacity_exceeded: error.limit names the limit); with Retry-After',
+  503: 'shutting down (shutting_down), not ready or Redis not answering (unavailable: within about a second, never a hang), or no capacity (capacity_exceeded: error.limit names the limit); with Retry-After',
   507: 'insufficient_storage: the recordings directory has less free space than MIN_FREE_DISK_MB; nothing was started',
 };
 const SECURITY: Record<NonNullable<RouteDoc['auth']>, Array<Record<string, string[]>>> = {
@@ -36,7 +36,8 @@ function document(op: Operation, d: RouteDoc): Operation {
     ...(ok.schema ? { content: { 'application/json': { schema: ref(ok.schema) } } } : ok.type ? { content: { [MEDIA[ok.type]]: { schema: { type: 'string', ...(ok.type === 'file' ? { format: 'binary' } : {}) } } } } : {}),
     ...(ok.headers ? { headers: Object.fromEntries(Object.entries(ok.headers).map(([h, description]) => [h, { description, schema: { type: 'string' } }])) } : {}),
   };
-  for (const status of [...(d.errors ?? []), 500]) {
+  // every authenticated route may need Redis (rooms' records, leases, recordings): 503 unavailable when it does not answer
+  for (const status of [...(d.errors ?? []), ...(d.auth ? [503] : []), 500]) {
     if (String(status) in responses) continue;
     responses[String(status)] = { description: ERROR_TEXT[status] ?? 'internal error', content: { 'application/json': { schema: ref('Error') } } };
   }

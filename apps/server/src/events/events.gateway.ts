@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { CapacityError, DomainError, NotFoundError, type TokenGrants, verifyRoomToken } from '@app/core';
+import { CapacityError, DomainError, nonOverlapping, NotFoundError, type TokenGrants, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
 import type { RoomEventPublisher, RoomEventSubscriber } from '@app/jobs';
 import { logLine, RoomManager } from '@app/media';
@@ -37,6 +37,9 @@ interface Client {
   /** The room exists and the client counts against MAX_EVENT_CLIENTS_PER_ROOM. */
   admitted?: boolean;
   unsubscribe?: () => void;
+  /** Events are sent on as they come; while a snapshot is being made they wait in `pending`. */
+  live: boolean;
+  pending: string[];
   /** Server pings sent since its last pong. */
   missedPongs: number;
 }
@@ -91,6 +94,8 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
     });
     this.heartbeat = setInterval(() => this.beat(), this.config.eventsHeartbeatMs);
     this.heartbeat.unref();
+    const resync = nonOverlapping(() => this.resync(), (e) => this.logger.warn(`resync after a reconnect: ${(e as Error).message}`));
+    this.subscriber.onResubscribed(() => void resync());
   }
 
   onModuleDestroy(): void {
@@ -143,6 +148,8 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
       ws,
       room,
       missedPongs: 0,
+      live: false,
+      pending: [],
       sender: new EventSender(ws, (buffered) => {
         this.slowDropped++;
         this.logger.warn(logLine(`events client ${client.identity ?? '?'} of room ${room} disconnected: too slow (${buffered} bytes unread)`, { room, identity: client.identity }));
@@ -214,30 +221,62 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
     }
     // Subscribe first, then read the room's sequence and snapshot it: events published in between are not lost, and
     // those already in the snapshot are skipped.
-    const pending: string[] = [];
-    let live = false;
-    const forward = (json: string) => (live ? client.sender.send(json) : pending.push(json));
-    let seq: number;
     try {
-      client.unsubscribe = await this.subscriber.subscribe(client.room, forward);
-      if (client.ws.readyState !== client.ws.OPEN) return client.unsubscribe();
-      seq = await this.publisher.currentSeq(client.room);
+      client.unsubscribe = await this.subscriber.subscribe(client.room, (json) => (client.live ? client.sender.send(json) : client.pending.push(json)));
     } catch (e) {
       this.logger.warn(logLine(`events client ${client.identity} of room ${client.room}: the event bus is unavailable (${(e as Error).message})`, { room: client.room, identity: client.identity }));
       return this.fail(client, 1011, 'unavailable', 'the event bus (Redis) is unavailable; reconnect later');
+    }
+    if (client.ws.readyState !== client.ws.OPEN) return client.unsubscribe();
+    const failure = await this.sendSnapshot(client);
+    if (failure) return this.fail(client, failure.close, failure.code, failure.message);
+    this.logger.debug(logLine(`events client ${client.identity} of room ${client.room} joined`, { room: client.room, identity: client.identity }));
+  }
+
+  /**
+   * Sends the client a snapshot of its room at the room's current `seq`, then the events that came in meanwhile and
+   * are newer; from then on events go out as they come. Resolves to why it could not (the client is left as it was).
+   */
+  private async sendSnapshot(client: Client): Promise<{ close: number; code: string; message: string } | undefined> {
+    client.live = false;
+    const resume = () => {
+      for (const json of client.pending.splice(0)) client.sender.send(json);
+      client.live = true;
+    };
+    let seq: number;
+    try {
+      seq = await this.publisher.currentSeq(client.room);
+    } catch (e) {
+      resume();
+      this.logger.warn(logLine(`events client ${client.identity} of room ${client.room}: the event bus is unavailable (${(e as Error).message})`, { room: client.room, identity: client.identity }));
+      return { close: 1011, code: 'unavailable', message: 'the event bus (Redis) is unavailable; reconnect later' };
     }
     let snapshot: RoomSnapshot | undefined;
     try {
       snapshot = await this.snapshotOf(client.room);
     } catch (e) {
+      resume();
       this.logger.warn(logLine(`events client ${client.identity} of room ${client.room}: no snapshot (${(e as Error).message})`, { room: client.room, identity: client.identity }));
-      return this.fail(client, 1011, 'unavailable', 'the node hosting the room did not answer; reconnect later');
+      return { close: 1011, code: 'unavailable', message: 'the node hosting the room did not answer; reconnect later' };
     }
-    if (!snapshot) return this.fail(client, CLOSE.notFound, 'not_found', `room "${client.room}" not found`);
+    if (!snapshot) return { close: CLOSE.notFound, code: 'not_found', message: `room "${client.room}" not found` };
     client.sender.send(JSON.stringify({ type: 'snapshot', seq, timestamp: new Date().toISOString(), ...snapshot }));
-    for (const json of pending) if (Number(SEQ_RE.exec(json)?.[1] ?? 0) > seq) client.sender.send(json);
-    live = true;
-    this.logger.debug(logLine(`events client ${client.identity} of room ${client.room} joined at seq ${seq}`, { room: client.room, identity: client.identity }));
+    client.pending = client.pending.filter((json) => Number(SEQ_RE.exec(json)?.[1] ?? 0) > seq);
+    resume();
+    return undefined;
+  }
+
+  /**
+   * The event subscriber lost Redis and is back: whatever was published meanwhile never reached this node. Every
+   * client gets a fresh snapshot (same shape as the first; its `seq` tells where the events go on from).
+   */
+  private async resync(): Promise<void> {
+    const clients = [...this.clients].filter((c) => c.admitted && c.live && c.ws.readyState === c.ws.OPEN);
+    if (clients.length) this.logger.warn(`event bus reconnected: sending ${clients.length} events client(s) a new snapshot`);
+    for (const c of clients) {
+      const failure = await this.sendSnapshot(c);
+      if (failure) this.logger.warn(logLine(`events client ${c.identity} of room ${c.room}: no snapshot after the reconnect (${failure.message})`, { room: c.room, identity: c.identity }));
+    }
   }
 
   private error(client: Client, code: string, message: string, extra: Record<string, unknown> = {}): void {

@@ -62,7 +62,7 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
     this.sink = sink;
     tap.on('video', (f) => sink.video(f));
     tap.on('audio', (p, ts) => sink.audio(p, ts));
-    tap.on('closed', (reason) => void this.close(`the room's mix ended: ${reason}`));
+    tap.on('closed', (reason) => void this.close(`the room's mix ended: ${reason}`).catch(() => undefined)); // close() logs its own failures
     sink.start();
     this.log(`started (${this.o.segmentSeconds} s segments, ${this.o.listSize} in the playlist${this.o.lowRendition ? ', with a 360p rendition' : ''}) in ${this.o.dir}`);
   }
@@ -72,8 +72,10 @@ export class HlsOutput extends EventEmitter<{ closed: [reason: string] }> {
     if (this.closed) return;
     this.closed = true;
     await this.tap?.close().catch(() => undefined);
-    await this.sink?.stop(2000);
-    await rm(this.o.dir, { recursive: true, force: true });
+    await this.sink?.stop(2000).catch((e: Error) => this.o.logger?.warn(`[hls room ${this.room.name}] ffmpeg did not stop cleanly: ${e.message}`, { room: this.room.name }));
+    // files that cannot be removed (a read-only or full disk, the directory replaced) are left behind, logged: the
+    // output is closed all the same
+    await rm(this.o.dir, { recursive: true, force: true }).catch((e: Error) => this.o.logger?.warn(`[hls room ${this.room.name}] its files could not be removed: ${e.message}`, { room: this.room.name }));
     this.log(`stopped: ${reason}`);
     this.emit('closed', reason);
     this.removeAllListeners();

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ForbiddenError, NotFoundError, UnauthorizedError, UnavailableError, verifyRoomToken } from '@app/core';
 import type { AppConfig } from '@app/config';
-import { type FfmpegInfo, HLS_FILE_RE, objectLogger, playlistWithToken, RoomManager } from '@app/media';
+import { type FfmpegInfo, HLS_FILE_RE, logLine, objectLogger, playlistWithToken, RoomManager } from '@app/media';
 import { AdmissionService } from '../admission/admission.service';
 import { roomTokenKeys } from '../http/room-token-keys';
 import { APP_CONFIG, FFMPEG_INFO } from '../tokens';
@@ -44,7 +44,7 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationBootstrap(): void {
-    this.rooms.on('roomClosed', (name) => void this.stop(name, 'the room was deleted'));
+    this.rooms.on('roomClosed', (name) => this.stopQuietly(name, 'the room was deleted'));
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
   }
 
@@ -122,6 +122,11 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
     };
   }
 
+  /** A stop nobody waits for (a timer, an event): its failure is logged, never an unhandled rejection. */
+  private stopQuietly(roomName: string, reason: string): void {
+    this.stop(roomName, reason).catch((e: Error) => this.logger.warn(logLine(`HLS of room ${roomName} did not stop cleanly (${reason}): ${e.message}`, { room: roomName })));
+  }
+
   async stop(roomName: string, reason: string): Promise<void> {
     const out = this.outputs.get(roomName) ?? (await this.starting.get(roomName)?.catch(() => undefined));
     this.outputs.delete(roomName);
@@ -159,7 +164,7 @@ export class HlsService implements OnApplicationBootstrap, OnApplicationShutdown
     const now = Date.now();
     for (const [room, out] of this.outputs) {
       if (now - out.lastRequestAt >= this.config.hlsIdleTimeoutMs) {
-        void this.stop(room, `no viewer request for ${Math.round((now - out.lastRequestAt) / 1000)} s`);
+        this.stopQuietly(room, `no viewer request for ${Math.round((now - out.lastRequestAt) / 1000)} s`);
       }
     }
   }

@@ -1,9 +1,16 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { CapacityError, DomainError, redactUrl } from '@app/core';
+import { isRedisUnavailable } from '@app/jobs';
 import type { Request, Response } from 'express';
 import { classifyHttpError, errorBody, statusOf } from './error-body';
 
-/** Maps domain errors (by code) and framework exceptions to `{error: {code, message}}` with the right status. */
+/** Seconds a client is told to wait (Retry-After) when Redis does not answer. */
+export const REDIS_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Maps domain errors (by code) and framework exceptions to `{error: {code, message}}` with the right status; Redis
+ * that cannot be reached (request-path commands fail within about a second) is a 503 `unavailable` with Retry-After.
+ */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
@@ -24,6 +31,11 @@ export class DomainErrorFilter implements ExceptionFilter {
       const r = exception.getResponse();
       const message = typeof r === 'string' ? r : ((r as { message?: string | string[] }).message ?? exception.message);
       body = errorBody(classifyHttpError(status), Array.isArray(message) ? message.join('; ') : message);
+    } else if (isRedisUnavailable(exception)) {
+      status = 503;
+      body = errorBody('unavailable', 'the state store (Redis) is not answering; try again shortly');
+      if (!res.headersSent) res.setHeader('Retry-After', String(REDIS_RETRY_AFTER_SECONDS));
+      this.logger.warn(`${req.method} ${url} → 503: Redis unavailable (${(exception as Error).message})`);
     } else {
       this.logger.error(`${req.method} ${url}: ${(exception as Error)?.stack ?? String(exception)}`);
     }

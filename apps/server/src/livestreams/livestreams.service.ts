@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { NotFoundError, ValidationError } from '@app/core';
+import { NotFoundError, ValidationError, nonOverlapping } from '@app/core';
 import { isLivestreamFinal, type Livestream, LIVESTREAM_STATUSES, LivestreamStore, type LivestreamStatus, maskUrl, validateLivestreamRequest } from '@app/jobs';
 import { logLine, RoomManager } from '@app/media';
 import { ClusterService } from '../cluster/cluster.service';
@@ -32,7 +32,9 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
     this.rooms.on('roomClosed', (name) => {
       if (!this.shuttingDown) void this.stopAllOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message));
     });
-    this.sweepTimer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.warn(`sweep: ${e.message}`)), 5000);
+    // one sweep at a time: while Redis is stopped a sweep hangs, and the ticks of the outage must not all run afterwards
+    const sweep = nonOverlapping(() => this.sweep(), (e) => this.logger.warn(`sweep: ${(e as Error).message}`));
+    this.sweepTimer = setInterval(() => void sweep(), 5000);
   }
 
   /**

@@ -38,9 +38,12 @@ export const WEBHOOKS_QUEUE = Symbol('WEBHOOKS_QUEUE');
 export const ROOM_EVENT_SUBSCRIBER = Symbol('ROOM_EVENT_SUBSCRIBER');
 export const LIVESTREAMS_QUEUE = Symbol('LIVESTREAMS_QUEUE');
 
-/** A BullMQ queue of this server whose errors (Redis unreachable) are logged once each, not printed as stacks. */
+/**
+ * A BullMQ queue of this server whose errors (Redis unreachable) are logged once each, not printed as stacks. Jobs are
+ * added while a client waits: its connection is a request-path one (a 503 within about a second during an outage).
+ */
 function queue<T>(name: string, info: RedisInfo): Queue<T> {
-  const q = new Queue<T>(name, { connection: info.connections.create(), prefix: BULL_PREFIX });
+  const q = new Queue<T>(name, { connection: info.connections.create({ request: true }), prefix: BULL_PREFIX });
   const logger = new Logger('Redis');
   logErrorsOnce(q, (m) => logger.warn(m), `queue ${name}`);
   return q;
@@ -66,7 +69,8 @@ export const jobsProviders: Provider[] = [
       return { url: embedded.url, embedded, connections: new RedisConnections(embedded.url, onError) };
     },
   },
-  { provide: REDIS, inject: [REDIS_INFO], useFactory: (info: RedisInfo) => info.connections.create() },
+  // used while clients wait (stores, event publishing, health): commands fail within about a second during an outage
+  { provide: REDIS, inject: [REDIS_INFO], useFactory: (info: RedisInfo) => info.connections.create({ request: true }) },
   {
     provide: RECORDINGS_QUEUE,
     inject: [REDIS_INFO],

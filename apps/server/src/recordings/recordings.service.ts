@@ -2,7 +2,7 @@ import { createReadStream, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { ConflictError, InsufficientStorageError, NotFoundError, ValidationError } from '@app/core';
+import { ConflictError, InsufficientStorageError, NotFoundError, nonOverlapping, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
 import {
   contentTypeFor,
@@ -53,7 +53,9 @@ export class RecordingsService implements OnApplicationBootstrap, BeforeApplicat
     this.rooms.on('roomClosed', (name) => {
       if (!this.shuttingDown) void this.stopRecordingsOf(name, 'the room was deleted').catch((e: Error) => this.logger.warn(e.message));
     });
-    this.sweepTimer = setInterval(() => void this.sweep().catch((e: Error) => this.logger.warn(`sweep: ${e.message}`)), 2000);
+    // one sweep at a time: while Redis is stopped a sweep hangs, and the ticks of the outage must not all run afterwards
+    const sweep = nonOverlapping(() => this.sweep(), (e) => this.logger.warn(`sweep: ${(e as Error).message}`));
+    this.sweepTimer = setInterval(() => void sweep(), 2000);
   }
 
   beforeApplicationShutdown(): void {

@@ -32,8 +32,8 @@ export class TokenIssuer {
       identity: req.identity,
       expiresAt: new Date(claims.exp * 1000).toISOString(),
       grants: claims.grants,
-      // with TURN_SECRET, the turn: servers carry short-lived TURN REST credentials for this identity
-      iceServers: iceServersFor(this.config.iceServers, { secret: this.config.turnSecret, ttlSeconds: this.config.turnTtlSeconds, identity: req.identity }),
+      // with TURN_SECRET, the turn: servers carry short-lived TURN REST credentials for this identity, ending with the token
+      iceServers: iceServersFor(this.config.iceServers, { secret: this.config.turnSecret, ttlSeconds: this.config.turnTtlSeconds, identity: req.identity, notAfterSeconds: claims.exp }),
     };
   }
 }

@@ -49,9 +49,12 @@ export function resourceId(id: string): string {
   return id;
 }
 
-/** RFC 9725 §4.6: advertise the ICE servers clients should use (with TURN REST credentials for `identity` when TURN_SECRET is set). */
-export function iceLinkHeaders(config: AppConfig, identity = ''): string[] {
-  const servers: IceServerEntry[] = iceServersFor(config.iceServers, { secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds, identity });
+/**
+ * RFC 9725 §4.6: advertise the ICE servers clients should use (with TURN REST credentials for `identity` when
+ * TURN_SECRET is set, expiring with the session's token at the latest).
+ */
+export function iceLinkHeaders(config: AppConfig, identity = '', notAfterSeconds?: number): string[] {
+  const servers: IceServerEntry[] = iceServersFor(config.iceServers, { secret: config.turnSecret, ttlSeconds: config.turnTtlSeconds, identity, notAfterSeconds });
   const links: string[] = [];
   for (const s of servers) {
     for (const url of s.urls) {
@@ -65,11 +68,11 @@ export function iceLinkHeaders(config: AppConfig, identity = ''): string[] {
   return links;
 }
 
-export function sendAnswer(res: Response, location: string, answer: string, config: AppConfig, identity?: string): void {
+export function sendAnswer(res: Response, location: string, answer: string, config: AppConfig, identity?: string, notAfterSeconds?: number): void {
   res.status(201);
   res.setHeader('Location', location);
   res.setHeader('Content-Type', 'application/sdp');
-  const links = iceLinkHeaders(config, identity);
+  const links = iceLinkHeaders(config, identity, notAfterSeconds);
   if (links.length) res.setHeader('Link', links);
   res.send(answer);
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { type AdmissionRequest, NotFoundError, redirectLocation, replacesSession, type SourceKind, ValidationError } from '@app/core';
+import { type AdmissionRequest, NotFoundError, redirectLocation, replacesSession, type SourceKind, tokenExpiry, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
 import { logLine, RoomManager } from '@app/media';
 import type { Request, Response } from 'express';
@@ -8,7 +8,7 @@ import { ClusterService } from '../cluster/cluster.service';
 import { roomParam } from '../rooms/rooms.controller';
 import { roomTokenKeys } from '../http/room-token-keys';
 import { APP_CONFIG } from '../tokens';
-import { authorizeLeave, grantsFor, resourceId, sdpOfferFrom, sendAnswer } from './sdp-exchange';
+import { authorizeLeave, grantsFor, resourceId, sdpOfferFrom, sendAnswer, sessionToken } from './sdp-exchange';
 
 export type SessionKind = 'whip' | 'whep';
 const ROLE = { whip: 'publisher', whep: 'subscriber' } as const;
@@ -72,7 +72,7 @@ export class SessionsService implements OnApplicationBootstrap {
       start = () => room.subscribe(grants, offer);
     }
     const { id, answer } = await this.admission.admitWhile(request, start, owner);
-    sendAnswer(res, `/v1/rooms/${encodeURIComponent(room.name)}/${kind}/${id}`, answer, this.config, grants.identity);
+    sendAnswer(res, `/v1/rooms/${encodeURIComponent(room.name)}/${kind}/${id}`, answer, this.config, grants.identity, tokenExpiry(sessionToken(req)));
   }
 
   async leave(kind: SessionKind, name: string, id: string, req: Request, forward = true): Promise<{ ok: true }> {

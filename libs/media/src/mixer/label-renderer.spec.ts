@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { label, LabelRenderer } from './label-renderer';
 
 const ffmpeg = process.env.FFMPEG_PATH || 'ffmpeg';
@@ -29,4 +32,37 @@ describe('LabelRenderer (real ffmpeg drawtext)', () => {
       r.close();
     }
   });
+});
+
+describe('LabelRenderer when its files cannot be written (ENOSPC, a read-only or replaced directory)', () => {
+  it('logs, draws no label meanwhile, never throws out of its timer, and renders again once the directory is back', async () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'mcu-labels-test-'));
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, log: () => undefined, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+    const uncaught: Error[] = [];
+    const onUncaught = (e: Error) => uncaught.push(e);
+    process.prependListener('uncaughtException', onUncaught);
+    const r = new LabelRenderer(ffmpeg, logger, base);
+    try {
+      const [dir] = readdirSync(base).map((d) => path.join(base, d));
+      expect(dir).toBeDefined();
+      // the label directory is replaced by a file: every write into it fails (ENOTDIR), as ENOSPC would
+      rmSync(dir, { recursive: true, force: true });
+      writeFileSync(dir, 'not a directory');
+      const bg = [64, 64, 72] as const;
+      expect(r.get(label('Alice', 120, 24, bg))).toBeUndefined();
+      expect(await waitUntil(() => warnings.some((w) => /label/.test(w) && /ENOTDIR|not a directory/i.test(w)), 5000)).toBe(true);
+      expect(uncaught).toEqual([]);
+      expect(r.get(label('Alice', 120, 24, bg))).toBeUndefined();
+      // the disk is usable again: labels come back by themselves
+      rmSync(dir, { force: true });
+      mkdirSync(dir);
+      expect(await waitUntil(() => Boolean(r.get(label('Alice', 120, 24, bg))), 15_000)).toBe(true);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      r.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

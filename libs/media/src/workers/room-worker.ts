@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
-import { NotFoundError } from '@app/core';
+import { logUnhandledRejections, NotFoundError } from '@app/core';
 import { observeChildren, useSpawner } from '../ffmpeg/supervised-process';
 import type { Logger } from '../logger';
 import { opusImplementation } from '../mixer/opus-codec';
@@ -34,6 +34,8 @@ const logger: Logger = {
 
 // ffmpeg children are forked by a small helper process: a fork of this big process stalls every room's thread
 useSpawner(logger);
+// a rejection nobody handled is logged (through the main thread); it does not end this thread and its rooms
+logUnhandledRejections((m) => logger.error?.(m));
 
 function stateOf(room: Room): RoomMediaState {
   const sessions = room.sessions();
