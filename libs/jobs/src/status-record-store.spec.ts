@@ -1,4 +1,5 @@
 import { RecordingStore } from './recording-store';
+import { OwnershipLostError } from './status-record-store';
 import { startTestRedis, type TestRedis } from './testing/redis-server';
 
 /** The stores' compare-and-set against a real redis-server, with every job sharing ONE connection (as the workers do). */
@@ -68,5 +69,25 @@ describe('status record store: corrupt records (real Redis)', () => {
     expect(warnings.join('\n')).toMatch(new RegExp(`${rec.id}.*format`));
     await conn.set(`mcu:rec:${rec.id}`, '{not json');
     expect(await store.find(rec.id)).toBeUndefined();
+  });
+});
+
+describe('status record store: writes fenced by an owner token (real Redis)', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    redis = await startTestRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  it("a run's write fails once the record names another run or is final, and changes nothing", async () => {
+    const store = new RecordingStore(redis.connect());
+    const rec = await store.create({ room: 'fence', format: 'mp4', audioOnly: false });
+    await store.update(rec.id, { status: 'starting', runId: 'run-a' });
+    await expect(store.update(rec.id, { heartbeatAt: 1 }, { owner: 'run-a' })).resolves.toMatchObject({ heartbeatAt: 1 });
+    await store.update(rec.id, { runId: 'run-b' }); // taken over
+    await expect(store.update(rec.id, { heartbeatAt: 2 }, { owner: 'run-a' })).rejects.toThrow(OwnershipLostError);
+    await store.update(rec.id, { status: 'failed', error: 'swept' });
+    await expect(store.update(rec.id, { heartbeatAt: 3 }, { owner: 'run-b' })).rejects.toThrow(/already failed/);
+    expect(await store.get(rec.id)).toMatchObject({ status: 'failed', error: 'swept', heartbeatAt: 1, runId: 'run-b' });
   });
 });

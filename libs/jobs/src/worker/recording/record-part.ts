@@ -114,7 +114,8 @@ export async function recordPart(ctx: PartContext, client: MixSource, fileName: 
     for (let tick = 1; part && !end; tick++) {
       await sleep(250);
       const cur = await store.get(id);
-      end = (await ownership(cur)) ?? (await lowDisk());
+      // (an ffmpeg that already failed, e.g. on ENOSPC, says why itself: the disk check is for one still writing)
+      end = (await ownership(cur)) ?? (exited ? undefined : await lowDisk());
       if (end) break;
       if (tick % 4 === 0 || cur.stopRequested) {
         part.durationSeconds = Math.round(recorder.durationSeconds * 10) / 10;

@@ -4,7 +4,7 @@ import { rename, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Job } from 'bullmq';
 import type { RecordingJobData } from '../../queues';
-import { finishingFileName, isFinal, type Recording, recordingFileName, thumbnailFileName, thumbnailUrlOf } from '../../recording';
+import { finishingFileName, isFinal, type Recording, recordingFileName, recordingOwnershipLost, thumbnailFileName, thumbnailUrlOf } from '../../recording';
 import { partsTotals, reconnectDelayMs, recordingPartFileName } from '../../recording-parts';
 import type { RecordingStore } from '../../recording-store';
 import { OwnershipLostError } from '../../status-record-store';
@@ -177,7 +177,8 @@ async function reconnect(ctx: PartContext, deps: RecordingDeps, identity: string
     for (let tick = 1; Date.now() < until; tick++) {
       await sleep(Math.min(200, until - Date.now()));
       const cur = tick % 5 === 0 ? await store.update(id, { heartbeatAt: Date.now() }, { owner: ctx.runId }) : await store.get(id);
-      if (cur.runId !== ctx.runId) throw new OwnershipLostError('another worker run owns the recording now');
+      const gone = recordingOwnershipLost(cur, ctx.runId);
+      if (gone) throw new OwnershipLostError(gone);
       if (cur.stopRequested) break;
     }
   }
