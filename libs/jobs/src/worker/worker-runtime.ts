@@ -7,7 +7,7 @@ import { LivestreamStore } from '../livestream-store';
 import { type LivestreamJobData, QUEUE_LIVESTREAMS, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, type RecordingJobData, type WebhookJobData } from '../queues';
 import { recordingView } from '../recording';
 import { RecordingStore } from '../recording-store';
-import { RedisConnections } from '../redis-connections';
+import { RedisConnections, webhookUrlForLog } from '../redis-connections';
 import { RoomEventPublisher } from '../room-event-bus';
 import type { Logger, MixSource } from '@app/media';
 import { livestreamProcessor } from './livestream/livestream.processor';
@@ -100,7 +100,7 @@ export function startWorkers(o: {
     w.on('failed', (job, err) => logger?.debug?.(`webhook job ${job?.id} attempt ${job?.attemptsMade}: ${err.message}`, { job: job?.id }));
     workers.push(w);
   }
-  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
+  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${webhookUrlForLog(config.webhookUrl)}` : ''}`);
   return {
     async close() {
       // Finish the recordings in progress (their files are complete), then stop taking jobs.
