@@ -40,7 +40,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     const base = `http://127.0.0.1:${port}`;
     const inherited = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, RUN_WORKER: 'true' } : {};
     server = spawn(process.execPath, [path.join(__dirname, '../../dist/apps/server/src/main.js')], {
-      env: { ...process.env, ...inherited, PORT: String(port), HOST: '127.0.0.1', MCU_API_KEY: KEY, MCU_API_SECRET: SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_SECONDS: String(BOUND_S), LOG_LEVEL: 'log', LOG_FORMAT: 'json', MAX_WORKER_ELU: '1', MAX_WORKER_LAG_MS: '60000' },
+      env: { ...process.env, ...inherited, PORT: String(port), HOST: '127.0.0.1', MCU_API_KEY: KEY, MCU_API_SECRET: SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_SECONDS: String(BOUND_S), LOG_LEVEL: 'log', LOG_FORMAT: 'json', MAX_WORKER_ELU: '1', MAX_WORKER_LAG_MS: '60000', RTMP_ALLOW_PRIVATE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stdout!.on('data', (b: Buffer) => output.push(b.toString()));

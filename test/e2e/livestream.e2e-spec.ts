@@ -78,7 +78,7 @@ describe('livestreams (RTMP)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mcu-ls-'));
-    t = await startTestApp({ LIVESTREAM_RETRY_BACKOFF_MS: '400', LIVESTREAM_MAX_ATTEMPTS: '6' });
+    t = await startTestApp({ LIVESTREAM_RETRY_BACKOFF_MS: '400', LIVESTREAM_MAX_ATTEMPTS: '6', RTMP_ALLOW_PRIVATE: '1' });
     expect((await t.admin('POST', '/v1/rooms', { name: ROOM, width: W, height: H, fps: 15, videoBitrateKbps: 800 })).status).toBe(201);
     events = await openEvents(`${t.baseUrl}/v1/rooms/${ROOM}/events?token=${await t.token(ROOM, 'dashboard', { canPublish: false })}`);
     pubs.push(...(await publishRedGreen(t, ROOM)));
@@ -267,7 +267,7 @@ describe('livestreams resume after their worker is killed with -9', () => {
 
   it('another worker picks the stalled job up and pushes again (over WHEP, as a remote worker does)', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mcu-ls-crash-'));
-    t = await startTestApp({ RUN_WORKER: 'false' });
+    t = await startTestApp({ RUN_WORKER: 'false', RTMP_ALLOW_PRIVATE: '1' });
     const redisUrl = t.app.get<RedisInfo>(REDIS_INFO).url;
     const first = startWorker(redisUrl);
     await t.admin('POST', '/v1/rooms', { name: 'ls-crash', width: W, height: H, fps: 15 });

@@ -94,7 +94,7 @@ describe('recording parts', () => {
 
   it('a lost room stream makes a second part; the parts are stitched; the livestream reconnects', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mcu-parts-'));
-    t = await startTestApp({ RUN_WORKER: 'false' });
+    t = await startTestApp({ RUN_WORKER: 'false', RTMP_ALLOW_PRIVATE: '1' });
     worker = spawn(process.execPath, [path.join(__dirname, '../../dist/apps/worker/src/main.js')], {
       env: {
         ...process.env,

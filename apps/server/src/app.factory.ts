@@ -8,6 +8,7 @@ import { installQueueBoard } from './admin/queue-board';
 import { installOpenApi } from './docs/openapi';
 import { EventsWsAdapter } from './events/events-ws.adapter';
 import { installBodyParsing } from './http/body-parsing';
+import { corsOpenPath } from './http/cross-origin';
 import { DomainErrorFilter } from './http/domain-error.filter';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -28,7 +29,10 @@ export async function createApp(config: AppConfig, ffmpeg: FfmpegInfo): Promise<
   installQueueBoard(app);
   // SIGTERM/SIGINT: ShutdownService drains first, then the hooks run; exit(0) when done (main.ts bounds the time)
   app.enableShutdownHooks([], { useProcessExit: true });
-  app.enableCors({ exposedHeaders: ['Location', 'Link'] });
+  // CORS (any origin) for the routes a browser calls with a bearer room token only; admin routes (Basic) get none
+  app.enableCors((req: { url?: string }, cb: (e: Error | null, o: { origin: boolean | string; exposedHeaders?: string[] }) => void) =>
+    cb(null, corsOpenPath(req.url ?? '') ? { origin: '*', exposedHeaders: ['Location', 'Link'] } : { origin: false }),
+  );
   await app.get(RoomManager).ready(); // the room worker threads have loaded their code: the first room does not wait
   return app;
 }

@@ -199,4 +199,11 @@ describe('parseIceServers', () => {
   it('rejects other schemes', () => {
     expect(() => parseIceServers('http://evil')).toThrow('not a stun');
   });
+
+  it('RTMP_ALLOW_PRIVATE: off unless 1/true; anything else is a config error', () => {
+    expect(loadConfig({}).rtmpAllowPrivate).toBe(false);
+    expect(loadConfig({ RTMP_ALLOW_PRIVATE: '1' }).rtmpAllowPrivate).toBe(true);
+    expect(loadConfig({ RTMP_ALLOW_PRIVATE: 'false' }).rtmpAllowPrivate).toBe(false);
+    expect(() => loadConfig({ RTMP_ALLOW_PRIVATE: 'yes' })).toThrow(/RTMP_ALLOW_PRIVATE/);
+  });
 });

@@ -96,6 +96,8 @@ export interface AppConfig {
   hlsListSize: number;
   /** A second, smaller HLS rendition (640x360, ~400 kbps, transcoded) listed in a master playlist. */
   hlsLowRendition: boolean;
+  /** RTMP_ALLOW_PRIVATE=1: livestream destinations on loopback, private or link-local hosts are allowed (a LAN receiver, tests). */
+  rtmpAllowPrivate: boolean;
   /** Admission control (README "Admission control"): hard limits, and the CPU budget the cost model is checked against. */
   maxRooms: number;
   maxPublishersPerRoom: number;
@@ -261,6 +263,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
   const hlsListSize = num('HLS_LIST_SIZE', 6, 2, 100);
   const hlsLowRaw = str('HLS_LOW_RENDITION');
   if (hlsLowRaw !== undefined && !['true', 'false'].includes(hlsLowRaw)) problems.push('HLS_LOW_RENDITION must be true or false');
+  const rtmpPrivateRaw = str('RTMP_ALLOW_PRIVATE');
+  if (rtmpPrivateRaw !== undefined && !['1', 'true', '0', 'false'].includes(rtmpPrivateRaw)) problems.push('RTMP_ALLOW_PRIVATE must be 1 (or true) or 0 (or false)');
   const webhookUrl = str('WEBHOOK_URL');
   if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl)) problems.push('WEBHOOK_URL must be an http:// or https:// URL');
   const runWorkerRaw = str('RUN_WORKER');
@@ -334,6 +338,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
     hlsSegmentSeconds,
     hlsListSize: Math.round(hlsListSize),
     hlsLowRendition: hlsLowRaw === 'true',
+    rtmpAllowPrivate: rtmpPrivateRaw === '1' || rtmpPrivateRaw === 'true',
     maxRooms,
     maxPublishersPerRoom,
     maxPublishers,

@@ -15,3 +15,4 @@ export * from './cluster';
 export * from './rtmp-url';
 export * from './non-overlapping';
 export * from './process-guards';
+export * from './private-host';

@@ -94,6 +94,18 @@ describe('auth headers', () => {
   });
 });
 
+describe('safeEqual (admin credentials, metrics token)', () => {
+  // Constant time is by construction (timingSafeEqual on two SHA-256 digests); here: right answers for any lengths.
+  it('is true only for equal strings, whatever their lengths and characters', () => {
+    expect(safeEqual('secret', 'secret')).toBe(true);
+    expect(safeEqual('', '')).toBe(true);
+    expect(safeEqual('secret', 's')).toBe(false);
+    expect(safeEqual('', 'secret-that-is-much-longer')).toBe(false);
+    expect(safeEqual('sécret', 'secret')).toBe(false);
+    expect(safeEqual('x'.repeat(10_000), `${'x'.repeat(9_999)}y`)).toBe(false);
+  });
+});
+
 describe('redactUrl', () => {
   it('hides token query values (HLS viewers send them on every request) and keeps the rest', () => {
     expect(redactUrl('/v1/rooms/demo/hls/index.m3u8?token=eyJa.b.c')).toBe('/v1/rooms/demo/hls/index.m3u8?token=***');

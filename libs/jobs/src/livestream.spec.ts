@@ -125,3 +125,36 @@ describe('livestream requests and model', () => {
     expect(v).not.toHaveProperty('stopRequested');
   });
 });
+
+describe('livestream destinations on private hosts', () => {
+  it.each([
+    'rtmp://127.0.0.1:1935/live/key',
+    'rtmp://127.1.2.3/live/key',
+    'rtmp://localhost/live/key',
+    'rtmp://LOCALHOST./live/key',
+    'rtmp://foo.localhost/live/key',
+    'rtmp://[::1]:1935/live/key',
+    'rtmp://[::ffff:127.0.0.1]/live/key',
+    'rtmp://[fe80::1]/live/key',
+    'rtmp://[fd00:ec2::254]/live/key',
+    'rtmp://169.254.169.254/latest/meta-data',
+    'rtmp://metadata.google.internal/computeMetadata/v1',
+    'rtmp://10.0.0.5/live/key',
+    'rtmp://172.16.3.4/live/key',
+    'rtmp://192.168.1.10/live/key',
+    'rtmp://100.64.0.1/live/key',
+    'rtmp://0.0.0.0/live/key',
+    'rtmp://2130706433/live/key', // 127.0.0.1 as one number: getaddrinfo takes it
+    'rtmp://0x7f000001/live/key',
+    'rtmp://0177.0.0.1/live/key',
+    'rtmp://127.1/live/key',
+  ])('refuses %s (400) unless RTMP_ALLOW_PRIVATE', (url) => {
+    expect(() => validateLivestreamRequest({ url })).toThrow(/RTMP_ALLOW_PRIVATE/);
+    expect(validateLivestreamRequest({ url }, { allowPrivateHosts: true })).toEqual({ url });
+  });
+
+  it.each(['rtmp://a.rtmp.youtube.com/live2/abcd-efgh', 'rtmps://live-api-s.facebook.com:443/rtmp/FB-1', 'rtmp://8.8.8.8/live/k', 'rtmp://[2001:4860::8888]/live/k', 'rtmp://h/app/k'])(
+    'accepts the public host of %s',
+    (url) => expect(validateLivestreamRequest({ url })).toEqual({ url }),
+  );
+});

@@ -3,7 +3,7 @@
  * lifecycle. Pure. The unmasked URL is stored (the worker needs it) but only `maskUrl` output ever leaves the process.
  */
 import { randomBytes } from 'node:crypto';
-import { maskUrl, validateRtmpUrl, ValidationError } from '@app/core';
+import { isPrivateHost, maskUrl, validateRtmpUrl, ValidationError } from '@app/core';
 
 export type LivestreamStatus = 'queued' | 'connecting' | 'active' | 'reconnecting' | 'failed' | 'stopped';
 export const LIVESTREAM_STATUSES: readonly LivestreamStatus[] = ['queued', 'connecting', 'active', 'reconnecting', 'failed', 'stopped'];
@@ -59,7 +59,11 @@ export const newLivestreamId = (): string => `ls_${randomBytes(10).toString('hex
 
 export { MAX_RTMP_URL_LENGTH, maskUrl, redactRtmpUrl as redactUrl, validateRtmpUrl } from '@app/core';
 
-export function validateLivestreamRequest(raw: unknown): { url: string } {
+/**
+ * A livestream request's body. Its URL must not point at this host, a private network or the metadata service (400),
+ * unless `allowPrivateHosts` (RTMP_ALLOW_PRIVATE=1: a receiver on the LAN, tests).
+ */
+export function validateLivestreamRequest(raw: unknown, o: { allowPrivateHosts?: boolean } = {}): { url: string } {
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ValidationError('request body must be a JSON object {url}', 'bad_request');
   }
@@ -67,7 +71,11 @@ export function validateLivestreamRequest(raw: unknown): { url: string } {
   const unknown = Object.keys(body).filter((k) => k !== 'url');
   if (unknown.length) throw new ValidationError(`unknown field(s): ${unknown.map((k) => k.slice(0, 32)).join(', ')}; allowed: url`);
   if (body.url === undefined) throw new ValidationError('url is required (rtmp://host/app/streamkey or rtmps://…)');
-  return { url: validateRtmpUrl(body.url) };
+  const url = validateRtmpUrl(body.url);
+  if (!o.allowPrivateHosts && isPrivateHost(new URL(url).hostname)) {
+    throw new ValidationError('url must not point at this host, a private or link-local network (set RTMP_ALLOW_PRIVATE=1 to allow a receiver there)');
+  }
+  return { url };
 }
 
 /** Exponential backoff before attempt `failures + 1`: base, 2·base, 4·base … capped. */

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { isRedisUnavailable, REQUEST_COMMAND_TIMEOUT_MS, RedisConnections } from './redis-connections';
+import { isRedisUnavailable, redactRedisUrl, REQUEST_COMMAND_TIMEOUT_MS, RedisConnections, webhookUrlForLog } from './redis-connections';
 
 /** A TCP server that accepts connections and never answers: a Redis that is stopped (SIGSTOP) or cut off. */
 async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
@@ -87,3 +87,19 @@ describe('isRedisUnavailable', () => {
   });
 });
 
+
+describe('URLs in log lines', () => {
+  it('a Redis URL loses its password wherever it is written', () => {
+    expect(redactRedisUrl('redis://:s3cret@127.0.0.1:6400')).toBe('redis://***@127.0.0.1:6400');
+    expect(redactRedisUrl('rediss://user:pw@redis.example:6380/0')).toBe('rediss://***@redis.example:6380/0');
+    expect(redactRedisUrl('redis://redis.example:6379/0?password=s3cret&db=1')).toBe('redis://redis.example:6379/0?password=***&db=1');
+    expect(redactRedisUrl('redis://10.0.0.2:6379')).toBe('redis://10.0.0.2:6379');
+  });
+
+  it('a webhook URL is shown as its origin only (its path and query often are the secret)', () => {
+    expect(webhookUrlForLog('https://hooks.example.com/services/T000/B000/XXXXSECRET?token=abc')).toBe('https://hooks.example.com/***');
+    expect(webhookUrlForLog('https://user:pw@hooks.example.com:8443/x')).toBe('https://hooks.example.com:8443/***');
+    expect(webhookUrlForLog('http://127.0.0.1:9000/')).toBe('http://127.0.0.1:9000/***');
+    expect(webhookUrlForLog('not a url')).toBe('***');
+  });
+});

@@ -1,8 +1,18 @@
 import { Redis } from 'ioredis';
 
-/** A Redis URL fit for a log line: the password (and a user name) replaced by `***`. */
+/** A Redis URL fit for a log line: the password (and a user name, or a `password=` parameter) replaced by `***`. */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^(rediss?:\/\/)[^@/]*@/, '$1***@');
+  return url.replace(/^(rediss?:\/\/)[^@/]*@/, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** A webhook URL fit for a log line: its origin only (the path and query of a webhook URL are often its secret). */
+export function webhookUrlForLog(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/***`;
+  } catch {
+    return '***';
+  }
 }
 
 /**

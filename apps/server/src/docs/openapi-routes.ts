@@ -138,7 +138,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'delete /v1/recordings/{id}': { summary: 'Delete a recording and its files (stops it first)', tag: 'Recordings', auth: 'admin', ok: { status: 204, description: 'deleted' }, errors: [401, 404] },
   'post /v1/rooms/{name}/livestreams': {
-    summary: 'Push the room’s mix to an RTMP(S) destination (a BullMQ job run by a worker; several per room)',
+    summary: 'Push the room’s mix to an RTMP(S) destination (a BullMQ job run by a worker; several per room). 400 for a URL on loopback, private or link-local hosts unless RTMP_ALLOW_PRIVATE=1',
     tag: 'Livestreams',
     auth: 'admin',
     body: 'LivestreamRequest',

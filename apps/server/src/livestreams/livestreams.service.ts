@@ -1,10 +1,12 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Queue } from 'bullmq';
+import type { AppConfig } from '@app/config';
 import { NotFoundError, ValidationError, nonOverlapping } from '@app/core';
 import { isLivestreamFinal, type Livestream, LIVESTREAM_STATUSES, LivestreamStore, type LivestreamStatus, maskUrl, validateLivestreamRequest } from '@app/jobs';
 import { logLine, RoomManager } from '@app/media';
 import { ClusterService } from '../cluster/cluster.service';
 import { LIVESTREAMS_QUEUE } from '../recordings/jobs.providers';
+import { APP_CONFIG } from '../tokens';
 
 const SILENT_WORKER_MS = 30_000;
 const SILENT_WORKER_ERROR = 'its worker stopped responding; waiting for a worker to resume it';
@@ -26,6 +28,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
     private readonly rooms: RoomManager,
     private readonly cluster: ClusterService,
     @Inject(LIVESTREAMS_QUEUE) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -61,7 +64,7 @@ export class LivestreamsService implements OnApplicationBootstrap, BeforeApplica
   }
 
   async create(roomName: string, body: unknown): Promise<Livestream> {
-    const { url } = validateLivestreamRequest(body);
+    const { url } = validateLivestreamRequest(body, { allowPrivateHosts: this.config.rtmpAllowPrivate });
     // the room may run on any node (or none yet): it must exist in the cluster
     const options = await this.cluster.roomOptions(roomName);
     if (!options) throw new NotFoundError(`room "${roomName}" not found`);

@@ -6,7 +6,7 @@ import { LivestreamStore } from '../livestream-store';
 import { BULL_PREFIX, type LivestreamJobData, QUEUE_LIVESTREAMS, QUEUE_RECORDINGS, QUEUE_WEBHOOKS, type RecordingJobData, type WebhookJobData } from '../queues';
 import { recordingView } from '../recording';
 import { RecordingStore } from '../recording-store';
-import { logErrorsOnce, RedisConnections } from '../redis-connections';
+import { logErrorsOnce, RedisConnections, webhookUrlForLog } from '../redis-connections';
 import { RoomEventPublisher } from '../room-event-bus';
 import { startWebhookRelay } from '../webhook-outbox';
 import type { Logger, MixSource } from '@app/media';
@@ -122,7 +122,7 @@ export function startWorkers(o: {
   }
   // a worker's errors (Redis gone; a job whose lock was lost cannot be moved to completed) are logged, never thrown
   for (const w of workers) logErrorsOnce(w, (m) => logger?.warn(m), `worker ${w.name}`);
-  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${config.webhookUrl}` : ''}`);
+  logger?.log(`workers: recording concurrency ${config.recordingConcurrency}, livestream concurrency ${config.livestreamConcurrency}${config.webhookUrl ? `, webhooks to ${webhookUrlForLog(config.webhookUrl)}` : ''}`);
   return {
     async close() {
       // Finish the recordings in progress (their files are complete), then stop taking jobs.

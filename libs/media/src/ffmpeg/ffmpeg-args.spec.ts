@@ -2,6 +2,15 @@ import { flagPairs, pairs } from '../../../../test/support/arg-pairs';
 import { decoderArgs, encoderArgs, ffColor, FORCE_KEYFRAME_EXPR, h264Level, labelBatchArgs } from './ffmpeg-args';
 
 describe('decoderArgs', () => {
+  it('caps the decoded picture at MAX_INPUT_PIXELS (-max_pixels, an input option before -i)', () => {
+    for (const codec of ['vp8', 'h264'] as const) {
+      const a = decoderArgs({ codec, tileWidth: 640, tileHeight: 360, padColor: [16, 16, 16] });
+      const at = a.indexOf('-max_pixels');
+      expect(at).toBeGreaterThan(-1);
+      expect(a[at + 1]).toBe(String(1920 * 1080));
+      expect(at).toBeLessThan(a.indexOf('-i'));
+    }
+  });
   it('decodes VP8 from IVF on stdin into a letterboxed raw tile on stdout', () => {
     const a = decoderArgs({ codec: 'vp8', tileWidth: 640, tileHeight: 360, padColor: [16, 16, 16] });
     expect(a.slice(a.indexOf('-f'), a.indexOf('-f') + 2)).toEqual(['-f', 'ivf']);

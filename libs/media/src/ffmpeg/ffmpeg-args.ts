@@ -3,6 +3,7 @@
  * so what runs is unit-tested and visible in one place.
  */
 import type { Fit, VideoCodec } from '@app/core';
+import { MAX_INPUT_PIXELS } from '../rtp/frame-size';
 
 const base = (loglevel = 'error'): string[] => ['-hide_banner', '-nostats', '-loglevel', loglevel];
 
@@ -43,6 +44,8 @@ export function decoderArgs(o: DecoderArgsOptions): string[] {
     '-flags', 'low_delay',
     '-probesize', '32',
     '-analyzeduration', '0',
+    // a picture over the input cap is refused by the decoder itself (VideoInput refuses those it can see first)
+    '-max_pixels', String(MAX_INPUT_PIXELS),
     ...demux,
     '-i', 'pipe:0',
     '-an',

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Fit, VideoCodec } from '@app/core';
 import { decoderArgs } from '../ffmpeg/ffmpeg-args';
 import { SupervisedProcess } from '../ffmpeg/supervised-process';
-import { type FrameSize, keyframeSize } from '../rtp/frame-size';
+import { exceedsInputCap, type FrameSize, keyframeSize, MAX_INPUT_PIXELS } from '../rtp/frame-size';
 import { ivfFileHeader, ivfFrameHeader } from '../rtp/ivf';
 import type { Logger } from '../logger';
 import { YuvCanvas } from './yuv-canvas';
@@ -51,6 +51,10 @@ export class VideoInput {
   private closed = false;
   framesDecoded = 0;
   framesIn = 0;
+  /** Frames not decoded because the picture is over MAX_INPUT_PIXELS. */
+  framesRefused = 0;
+  /** The refused picture size while the input is over the cap. */
+  refused?: FrameSize;
   lastFrameAt = 0;
   /** When the publisher last sent a frame (a muted camera sends none). */
   lastInputAt = 0;
@@ -132,12 +136,18 @@ export class VideoInput {
   }
 
   push(frame: EncodedFrame): void {
+    const size = frame.isKeyframe ? keyframeSize(this.codec, frame.data) : undefined;
+    if (size) this.refuseSize(size);
+    if (this.refused) {
+      // not decoded, not counted as input: the tile shows the participant's placeholder after STALE_VIDEO_MS
+      this.framesRefused++;
+      return;
+    }
     this.framesIn++;
     this.lastInputAt = Date.now();
     if (frame.isKeyframe) {
       this.gop = [];
       this.gopBytes = 0;
-      const size = keyframeSize(this.codec, frame.data);
       if (size && (size.w !== this.sourceSize?.w || size.h !== this.sourceSize?.h)) {
         this.sourceSize = size;
         this.onSourceSize?.(size);
@@ -155,6 +165,17 @@ export class VideoInput {
       this.started = true;
     }
     this.write(frame);
+  }
+
+  /** A keyframe says the picture's size: over the cap, this input is refused until a keyframe within it (logged). */
+  private refuseSize(size: FrameSize): void {
+    const over = exceedsInputCap(size);
+    if (over && (this.refused?.w !== size.w || this.refused?.h !== size.h)) {
+      this.logger?.warn(`[decoder ${this.id}] input of ${size.w}x${size.h} refused: over the limit of ${MAX_INPUT_PIXELS} pixels (1920x1080); the tile shows a placeholder`);
+    } else if (!over && this.refused) {
+      this.logger?.log(`[decoder ${this.id}] input of ${size.w}x${size.h} accepted again`);
+    }
+    this.refused = over ? size : undefined;
   }
 
   private write(frame: EncodedFrame): void {

@@ -1,6 +1,6 @@
 import { launchChildrenWith } from '../ffmpeg/launch';
 import { directLaunch, Spawner } from '../ffmpeg/spawner';
-import { ffmpegExit, stderrTail } from './ffmpeg-exit';
+import { type FfmpegExit, ffmpegExit, stderrTail } from './ffmpeg-exit';
 import { FfmpegJob } from './ffmpeg-job';
 
 const enoent = Object.assign(new Error('spawn /x/ffmpeg ENOENT'), { code: 'ENOENT' });
@@ -79,5 +79,33 @@ describe.each([
     job.start();
     expect(await job.exited()).toMatchObject({ kind: 'spawn-failed', message: 'ffmpeg not found at /nonexistent/ffmpeg' });
     expect(await job.stop(100)).toMatchObject({ kind: 'spawn-failed' });
+  });
+});
+
+describe('FfmpegJob stderr redaction', () => {
+  it('hides a secret that arrives split across two stderr chunks (redaction runs on whole lines)', async () => {
+    const SECRET = 'sk-live-0123456789abcdef';
+    // writes the secret in two pieces, 200 ms apart (two reads on our side), then exits 1
+    const script = `process.stderr.write('Opening output rtmp://x/app/${SECRET.slice(0, 10)}');setTimeout(()=>{process.stderr.write('${SECRET.slice(10)} failed\\nI/O error\\n');process.exit(1)},200)`;
+    const debug: string[] = [];
+    const job = new FfmpegJob({ name: 't', command: process.execPath, args: ['-e', script], redact: (s) => s.split(SECRET).join('***'), logger: { debug: (m) => debug.push(m) } });
+    const ended = new Promise<FfmpegExit>((r) => job.once('exit', r));
+    job.start();
+    const exit = await ended;
+    expect(exit.kind).toBe('exited');
+    expect(exit.message).toContain('rtmp://x/app/*** failed');
+    expect(exit.message).not.toContain(SECRET.slice(0, 10));
+    expect(exit.message).not.toContain(SECRET.slice(10));
+    expect(debug.join('\n')).toContain('***');
+    expect(debug.join('\n')).not.toContain(SECRET.slice(0, 10));
+    expect(debug.join('\n')).not.toContain(SECRET.slice(10));
+  });
+
+  it('a last line without a newline is still kept (and redacted) when the process ends', async () => {
+    const job = new FfmpegJob({ name: 't', command: process.execPath, args: ['-e', `process.stderr.write('done with SECRETKEY');process.exit(2)`], redact: (s) => s.split('SECRETKEY').join('***') });
+    const ended = new Promise<FfmpegExit>((r) => job.once('exit', r));
+    job.start();
+    const exit = await ended;
+    expect(exit.stderrTail).toBe('done with ***');
   });
 });

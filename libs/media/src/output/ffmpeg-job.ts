@@ -1,3 +1,4 @@
+import { LineBuffer } from './stderr-lines';
 import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { launchChild, trackChild } from '../ffmpeg/launch';
@@ -41,6 +42,7 @@ export class FfmpegJob extends EventEmitter<FfmpegJobEvents> {
   private child?: ChildLike;
   private ready = false;
   private stderr = '';
+  private readonly stderrLines = new LineBuffer();
   private result?: FfmpegExit;
   private readonly ended: Promise<FfmpegExit>;
   private resolveEnded!: (e: FfmpegExit) => void;
@@ -68,13 +70,9 @@ export class FfmpegJob extends EventEmitter<FfmpegJobEvents> {
     if (this.result) return;
     this.ready = true;
     trackChild(child);
-    const redact = this.o.redact ?? ((s: string) => s);
     child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => {
-      const clean = redact(d);
-      this.stderr = (this.stderr + clean).slice(-4000);
-      this.o.logger?.debug?.(`[${this.o.name}] ${clean.trimEnd()}`);
-    });
+    // redacted line by line: a stream key split across two reads is still seen whole
+    child.stderr?.on('data', (d: string) => this.takeStderr(this.stderrLines.push(d)));
     const mode = this.o.stdout ?? 'drain';
     if (mode === 'text') child.stdout?.setEncoding('utf8').on('data', (d: string) => this.emit('stdout', d));
     else if (mode === 'drain') child.stdout?.resume();
@@ -83,8 +81,16 @@ export class FfmpegJob extends EventEmitter<FfmpegJobEvents> {
     this.emit('ready', child as ReadyChild, this.o.fd3 ? (child.stdio[3] as Writable) : undefined);
   }
 
+  private takeStderr(lines: string): void {
+    if (!lines) return;
+    const clean = (this.o.redact ?? ((s: string) => s))(lines);
+    this.stderr = (this.stderr + clean).slice(-4000);
+    this.o.logger?.debug?.(`[${this.o.name}] ${clean.trimEnd()}`);
+  }
+
   private finish(code: number | null, signal: string | null, spawnError?: NodeJS.ErrnoException): void {
     if (this.result) return;
+    this.takeStderr(this.stderrLines.flush());
     const redact = this.o.redact ?? ((s: string) => s);
     const exit = ffmpegExit({ command: this.o.command, code, signal, stderr: this.stderr, spawnError, tailLines: this.o.tailLines });
     this.result = { ...exit, message: redact(exit.message) };

@@ -2,6 +2,7 @@ import type { VideoCodec } from '@app/core';
 import { EventEmitter } from 'node:events';
 import type { MediaStreamTrack, RTCPeerConnection, RtpPacket } from 'werift';
 import type { Logger } from '../logger';
+import { AUDIO_RATE_LIMITS, PacketRateLimiter, VIDEO_RATE_LIMITS } from '../rtp/publisher-rate-limit';
 import { VideoFrameAssembler } from '../rtp/video-frame-assembler';
 import type { EncodedFrame } from '../mixer/video-input';
 import { connectDeadline, DEFAULT_CONNECT_TIMEOUT_MS } from '../webrtc/connect-deadline';
@@ -34,6 +35,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   bytesIn = 0;
   framesIn = 0;
   pliSent = 0;
+  /** Packets over the per-publisher rate limits, dropped before decoding (a flood). */
+  packetsDropped = 0;
+  private lastDropLogAt = 0;
 
   constructor(
     readonly id: string,
@@ -79,9 +83,12 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   }
 
   private onTrack(track: MediaStreamTrack): void {
+    // each track is rate-limited before anything decodes it: a flood costs this publisher packets, not the room its clock
+    const limiter = new PacketRateLimiter(track.kind === 'audio' ? AUDIO_RATE_LIMITS : VIDEO_RATE_LIMITS, Date.now());
     if (track.kind === 'audio') {
       track.onReceiveRtp.subscribe((rtp) => {
         this.count(rtp);
+        if (this.limited(limiter, rtp, 'audio')) return;
         this.emit('audio', rtp.payload);
       });
       return;
@@ -101,9 +108,23 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     );
     track.onReceiveRtp.subscribe((rtp) => {
       this.count(rtp);
+      if (this.limited(limiter, rtp, 'video')) return;
       if (ptOk.size && !ptOk.has(rtp.header.payloadType)) return; // RTX/RED/other codecs are not decoded
       assembler.push(rtp);
     });
+  }
+
+  /** Whether the packet is over the track's rate limits (dropped; logged at most every 10 s). */
+  private limited(limiter: PacketRateLimiter, rtp: RtpPacket, kind: 'audio' | 'video'): boolean {
+    const now = Date.now();
+    if (limiter.allow(rtp.payload.length, now)) return false;
+    this.packetsDropped++;
+    if (now - this.lastDropLogAt >= 10_000) {
+      this.lastDropLogAt = now;
+      const l = kind === 'audio' ? AUDIO_RATE_LIMITS : VIDEO_RATE_LIMITS;
+      this.logger?.warn(`publisher ${this.id} (${this.identity}) sends ${kind} over ${l.packetsPerSecond} packets/s or ${l.bytesPerSecond / 1000} kB/s: ${limiter.dropped} ${kind} packets dropped before decoding so far`);
+    }
+    return true;
   }
 
   private count(rtp: RtpPacket): void {

@@ -4,7 +4,7 @@ import type { Subscriber } from './subscriber';
 /** How a room shows its participants and its delivery (pure: built from the sessions on every call). */
 export type SubscriberStatsView = ReturnType<Subscriber['stats']>;
 
-export type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number } };
+export type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number; packetsDropped: number } };
 
 export interface ParticipantView {
   identity: string;
@@ -50,7 +50,7 @@ export function participantViews(publishers: Iterable<Publisher>, subscribers: I
       video: Boolean(p.videoCodec),
       ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}),
       since: p.createdAt.toISOString(),
-      stats: { packetsIn: p.packetsIn, bytesIn: p.bytesIn, framesIn: p.framesIn, pliSent: p.pliSent },
+      stats: { packetsIn: p.packetsIn, bytesIn: p.bytesIn, framesIn: p.framesIn, pliSent: p.pliSent, packetsDropped: p.packetsDropped },
     };
   }
   for (const s of subscribers) {

@@ -1,4 +1,4 @@
-import { h264FrameSize, h264SpsSize, keyframeSize, vp8FrameSize } from './frame-size';
+import { exceedsInputCap, h264FrameSize, h264SpsSize, keyframeSize, vp8FrameSize } from './frame-size';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 
@@ -44,5 +44,16 @@ describe('vp8FrameSize', () => {
   it('is undefined for an inter frame or a bad start code', () => {
     expect(vp8FrameSize(hex('b1ba009d012a8002e001'))).toBeUndefined();
     expect(vp8FrameSize(hex('b0ba009d012b8002e001'))).toBeUndefined();
+  });
+});
+
+describe('exceedsInputCap', () => {
+  it('refuses pictures over 1920x1080 in area (either orientation) or with a side over 4096', () => {
+    expect(exceedsInputCap({ w: 1920, h: 1080 })).toBe(false);
+    expect(exceedsInputCap({ w: 1080, h: 1920 })).toBe(false); // a portrait phone
+    expect(exceedsInputCap({ w: 640, h: 360 })).toBe(false);
+    expect(exceedsInputCap({ w: 3840, h: 2160 })).toBe(true);
+    expect(exceedsInputCap({ w: 1922, h: 1080 })).toBe(true);
+    expect(exceedsInputCap({ w: 8192, h: 16 })).toBe(true); // a thin strip: small area, absurd side
   });
 });

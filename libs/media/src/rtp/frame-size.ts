@@ -147,3 +147,13 @@ export function h264FrameSize(au: Buffer): FrameSize | undefined {
 export function keyframeSize(codec: VideoCodec, frame: Buffer): FrameSize | undefined {
   return codec === 'vp8' ? vp8FrameSize(frame) : h264FrameSize(frame);
 }
+
+/**
+ * The largest picture a publisher may send, in pixels: 1920x1080 (or the same area in any shape, e.g. portrait). A
+ * larger input is not decoded (its decoder would take the memory and CPU of several rooms); ffmpeg's `-max_pixels`
+ * backs this up for a size that changes without a keyframe saying so.
+ */
+export const MAX_INPUT_PIXELS = 1920 * 1080;
+
+/** Whether a publisher's picture is over MAX_INPUT_PIXELS (or any side over 4096). */
+export const exceedsInputCap = (s: FrameSize, maxPixels = MAX_INPUT_PIXELS): boolean => s.w * s.h > maxPixels || s.w > 4096 || s.h > 4096;
