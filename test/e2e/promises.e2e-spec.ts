@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '@app/jobs';
@@ -9,6 +9,7 @@ import { meanColor, nearestNamedColor, NAMED_COLORS, type Rgb } from '../helpers
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
 import { dropPeerSilently, gatheredOffer, h264Codec, httpRequest, vp8Codec } from '../helpers/webrtc-peer';
 import { startSubscriber, type Subscriber } from '../helpers/whep-subscriber';
+import { probe } from '../support/media-file';
 import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
 import { type EventsClient, openEvents } from '../support/events-client';
 
@@ -18,7 +19,8 @@ import { type EventsClient, openEvents } from '../support/events-client';
  *   Retry-After, `error.limit`) before anything starts, and the room keeps its picture;
  * - PUBLIC_IP and the UDP port range (RTC_MIN_PORT/RTC_MAX_PORT) in the answer's candidates;
  * - the events socket closes with 4410 when its room is deleted, and with 1009 on a frame over the ws cap (64 KiB);
- * - a room's ffmpeg children are gone after the room closes, and all of the server's after it exits (SIGTERM and kill -9).
+ * - a room's ffmpeg children are gone after the room closes, and all of the server's after it exits (SIGTERM and kill -9)
+ *   while it records; restarted on the same data, the recording ends in a true state with a playable file.
  */
 const ROOM = 'promises';
 const PUBLIC_IP = '203.0.113.7';
@@ -96,7 +98,7 @@ describe('promises the README makes', () => {
   }, 60_000);
 });
 
-describe('no ffmpeg outlives the server', () => {
+describe('no ffmpeg outlives the server; a recording survives it', () => {
   const MAIN = path.join(__dirname, '../../dist/apps/server/src/main.js');
   const KEY = 'promises-key';
   const SECRET = 'promises-secret-0123456789abcdef';
@@ -111,30 +113,60 @@ describe('no ffmpeg outlives the server', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  const launch = async (dataDir: string) => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = { ...process.env, REDIS_URL: '', PORT: String(port), HOST: '127.0.0.1', MCU_API_KEY: KEY, MCU_API_SECRET: SECRET, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RECORDING_HEARTBEAT_TIMEOUT_SECONDS: '4' };
+    const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    procs.push(proc);
+    let err = '';
+    proc.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 30_000, `the server to be ready (stderr: ${err})`);
+    const api = async (method: string, p: string, body?: unknown) => {
+      const r = await fetch(`${base}${p}`, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, json: (await r.json().catch(() => ({}))) as Record<string, unknown> };
+    };
+    return { proc, base, api, exited };
+  };
+
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it(`${signal} of the server: every ffmpeg it ran is gone within 5 s`, async () => {
+    it(`${signal} of the server while it records: every ffmpeg it ran is gone within 5 s; restarted on its data, the recording is in a true state and plays`, async () => {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'mcu-promises-'));
       dirs.push(dataDir);
-      const port = await freePort();
-      const base = `http://127.0.0.1:${port}`;
-      const env = { ...process.env, REDIS_URL: '', PORT: String(port), HOST: '127.0.0.1', MCU_API_KEY: KEY, MCU_API_SECRET: SECRET, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-      const proc = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      procs.push(proc);
-      let err = '';
-      proc.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
-      const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-      await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200, 30_000, `the server to be ready (stderr: ${err})`);
+      const s = await launch(dataDir);
       const room = `exit-${signal.toLowerCase()}`;
-      expect((await fetch(`${base}/v1/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({ name: room, width: 320, height: 180, fps: 15 }) })).status).toBe(201);
-      const tok = (await (await fetch(`${base}/v1/rooms/${room}/tokens`, { method: 'POST', headers: auth, body: JSON.stringify({ identity: 'cam' }) })).json()) as { token: string };
-      pubs.push(await startPublisher({ whipUrl: `${base}/v1/rooms/${room}/whip`, token: tok.token, color: [0, 200, 0], width: 320, height: 180, fps: 15 }));
-      // the room's encoder and the publisher's decoder run (grandchildren: room worker thread → spawner → ffmpeg)
-      const running = await waitFor(() => (ffmpegUnder(proc.pid!).length >= 2 ? ffmpegUnder(proc.pid!) : undefined), 20_000, "the room's ffmpeg to start");
-      proc.kill(signal);
-      await exited;
+      expect((await s.api('POST', '/v1/rooms', { name: room, width: 320, height: 180, fps: 15 })).status).toBe(201);
+      const tok = (await s.api('POST', `/v1/rooms/${room}/tokens`, { identity: 'cam' })).json.token as string;
+      pubs.push(await startPublisher({ whipUrl: `${s.base}/v1/rooms/${room}/whip`, token: tok, color: [0, 200, 0], width: 320, height: 180, fps: 15 }));
+      const id = (await s.api('POST', `/v1/rooms/${room}/recordings`, { format: 'mp4' })).json.id as string;
+      await waitFor(async () => (await s.api('GET', `/v1/recordings/${id}`)).json.status === 'active', 30_000, 'the recording to be active');
+      await sleep(3000);
+      // the room's encoder, the publisher's decoder and the recorder run (grandchildren: thread → spawner → ffmpeg)
+      const running = await waitFor(() => (ffmpegUnder(s.proc.pid!).length >= 3 ? ffmpegUnder(s.proc.pid!) : undefined), 20_000, 'the ffmpeg processes to run');
+      s.proc.kill(signal);
+      await s.exited;
       const started = Date.now();
       await waitFor(() => running.every((p) => !isAlive(p)), 5000, `ffmpeg ${running.join(', ')} to end after ${signal} of the server`);
       console.log(`${signal}: ${running.length} ffmpeg gone ${Date.now() - started} ms after the server exited`);
-    }, 60_000);
+
+      // the next start on the same data finds the recording and ends it truly: ready (SIGTERM finished it), or failed
+      // with what it had recorded (a killed run is not resumed; README "Limitations")
+      const again = await launch(dataDir);
+      const rec = await waitFor(async () => {
+        const r = (await again.api('GET', `/v1/recordings/${id}`)).json;
+        return r.status === 'ready' || r.status === 'failed' ? r : undefined;
+      }, 40_000, `recording ${id} to end after the restart`, 500);
+      expect(rec.status).toBe(signal === 'SIGTERM' ? 'ready' : 'failed');
+      const res = await fetch(`${again.base}/v1/recordings/${id}/file`, { headers: auth });
+      expect(res.status).toBe(200);
+      const file = path.join(dataDir, `downloaded-${id}.mp4`);
+      writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+      const info = probe(file);
+      expect(info.streams.map((x) => x.codec_type)).toContain('video');
+      expect(info.durationSeconds).toBeGreaterThan(2);
+      again.proc.kill('SIGTERM');
+      await again.exited;
+    }, 120_000);
   }
 });
