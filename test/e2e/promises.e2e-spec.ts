@@ -86,9 +86,12 @@ describe('promises the README makes', () => {
 
     events = await openEvents(`${t.baseUrl}/v1/rooms/${ROOM}/events?token=${encodeURIComponent(await t.token(ROOM, 'observer', { canPublish: false }))}`);
     await events.next((e) => e.type === 'snapshot', 10_000);
-    const roomPids = t.rooms.get(ROOM).mixerPids()!;
-    const pids = [roomPids.encoder, ...Object.values(roomPids.encoders), ...Object.values(roomPids.decoders)].filter((p): p is number => typeof p === 'number');
-    expect(pids.length).toBeGreaterThanOrEqual(3); // the encoder and two decoders
+    // the encoder and two decoders (the room's state comes from its worker thread every so often: wait for it)
+    const pidsOf = () => {
+      const p = t.rooms.get(ROOM).mixerPids();
+      return [...new Set([p?.encoder, ...Object.values(p?.encoders ?? {}), ...Object.values(p?.decoders ?? {})])].filter((x): x is number => typeof x === 'number');
+    };
+    const pids = await waitFor(() => (pidsOf().length >= 3 ? pidsOf() : undefined), 10_000, "the room's encoder and two decoders");
     expect(pids.every((p) => isAlive(p))).toBe(true);
 
     expect((await t.admin('DELETE', `/v1/rooms/${ROOM}`)).status).toBe(204);
