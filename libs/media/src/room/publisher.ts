@@ -34,6 +34,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   bytesIn = 0;
   framesIn = 0;
   pliSent = 0;
+  /** What the participant says it muted (`{"type":"mute"}` on the events socket); media may still flow (silence). */
+  readonly muted = { audio: false, video: false };
 
   constructor(
     readonly id: string,
