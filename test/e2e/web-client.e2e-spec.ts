@@ -87,7 +87,7 @@ describe('web client in Chromium', () => {
     expect(await alice.textContent('#status')).toBe('Connected');
     // The participant list comes from the events WebSocket: both names on both pages.
     for (const page of [alice, bob]) {
-      await waitFor(async () => (await page.$$eval('#people li', (els) => els.map((e) => e.textContent?.replace(' · speaking', '')).sort().join())) === 'Alice,Bob', 8_000, 'the participant list to show Alice and Bob');
+      await waitFor(async () => (await page.$$eval('#people li .name', (els) => els.map((e) => e.textContent?.replace(' (you)', '')).sort().join())) === 'Alice,Bob', 8_000, 'the participant list to show Alice and Bob');
     }
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     await alice.screenshot({ path: path.join(ARTIFACTS_DIR, 'web-client.png') });
@@ -155,7 +155,31 @@ describe('web client in Chromium', () => {
     await page.fill('#name', 'Late');
     await page.click('#join-watch');
     await page.waitForSelector('#error:not([hidden])');
-    expect(await page.textContent('#error')).toContain('invitation has expired');
+    expect(await page.textContent('#error')).toContain('link has expired');
+    await page.close();
+  });
+
+  it('says what went wrong in plain words: camera refused, camera busy, server busy', async () => {
+    const page = await browser.newPage();
+    const attempt = async (setup: () => Promise<void>) => {
+      await page.goto(`${t.baseUrl}/?room=${ROOM}`);
+      await setup();
+      await page.fill('#name', 'Eve');
+      await page.click('#join-camera');
+      await page.waitForSelector('#error:not([hidden])');
+      return page.textContent('#error');
+    };
+    const failCamera = (name: string) => () =>
+      page.evaluate((n) => {
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('fake', n));
+      }, name);
+    expect(await attempt(failCamera('NotAllowedError'))).toMatch(/camera or microphone was refused/);
+    expect(await attempt(failCamera('NotReadableError'))).toMatch(/busy: another application is using it/);
+    // the server answers 503 (admission control: the room or the node is full)
+    await page.route('**/whip?*', (r) =>
+      r.fulfill({ status: 503, headers: { 'content-type': 'application/json', 'retry-after': '7' }, body: JSON.stringify({ error: { code: 'capacity_exceeded', message: 'node full', limit: 'max_publishers' } }) }),
+    );
+    expect(await attempt(async () => undefined)).toMatch(/server is busy.*Try again in 7 s/);
     await page.close();
   });
 });

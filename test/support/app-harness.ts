@@ -25,15 +25,16 @@ export interface TestApp {
   admin(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResponse>;
   request(method: string, urlPath: string, init?: { body?: string; headers?: Record<string, string> }): Promise<HttpResponse>;
   token(room: string, identity: string, extra?: Record<string, unknown>): Promise<string>;
-  close(): Promise<void>;
+  /** Stops the app (a graceful shutdown, as on SIGTERM); `keepData`: leave DATA_DIR for a restart on it. */
+  close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
  * Starts the real application on a free loopback port, with a private data directory and (unless REDIS_URL is set)
- * its own embedded redis-server.
+ * its own embedded redis-server. A restart: `dataDir` and `port` of a closed app (closed with `keepData`).
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'mcu-test-'));
+export async function startTestApp(env: Record<string, string> = {}, at: { dataDir?: string; port?: number } = {}): Promise<TestApp> {
+  const dataDir = at.dataDir ?? mkdtempSync(path.join(tmpdir(), 'mcu-test-'));
   // against a shared Redis (REDIS_URL set) the app still runs its own workers, as it does on the embedded one: tests
   // expect recordings and webhooks to happen; their queues are this file's own (REDIS_KEY_PREFIX, jest setupFiles)
   const inherited = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, RUN_WORKER: 'true' } : {};
@@ -44,7 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', MAX_WORKER_ELU: '1', MAX_WORKER_LAG_MS: '60000', ...inherited, ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir });
   const ffmpeg = locateFfmpeg(config.ffmpegPath, config.ffprobePath);
   const app = await createApp(config, ffmpeg);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(at.port ?? 0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const baseUrl = `http://127.0.0.1:${port}`;
   const basic = `Basic ${Buffer.from(`${config.apiKey}:${config.apiSecret}`).toString('base64')}`;
@@ -68,9 +69,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       if (r.status !== 201) throw new Error(`token request failed: ${r.status} ${r.text}`);
       return (r.json as { token: string }).token;
     },
-    async close() {
+    async close(opts = {}) {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -26,14 +26,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Playwright refuses --user-data-dir in args, so a persistent context gets a fresh temporary profile. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Playwright refuses --user-data-dir in args, so a persistent context gets a fresh temporary profile. `camera`: a y4m
+ * file the fake camera plays (in a loop) instead of Chromium's green test pattern; the fake screen capture
+ * (getDisplayMedia, picked without a prompt) stays Chromium's pattern.
+ */
+export async function launchChromium(opts: { camera?: string; viewport?: { width: number; height: number } } = {}): Promise<Browser> {
   const profile = mkdtempSync(path.join(tmpdir(), 'mcu-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
-    viewport: { width: 1100, height: 860 },
+    args: [...FLAGS, ...(opts.camera ? [`--use-file-for-fake-video-capture=${opts.camera}`] : [])],
+    viewport: opts.viewport ?? { width: 1100, height: 860 },
   });
   return {
     context,
@@ -56,10 +60,10 @@ export interface VideoSample {
   lumaStd: number;
 }
 
-/** Draws the page's <video id="mix"> to a canvas and measures it. */
-export async function sampleVideo(page: Page, regions: Record<string, [number, number, number, number]> = {}): Promise<VideoSample> {
-  return page.evaluate((regs) => {
-    const v = document.getElementById('mix') as HTMLVideoElement;
+/** Draws the page's <video id="mix"> (or another <video> by id) to a canvas and measures it. */
+export async function sampleVideo(page: Page, regions: Record<string, [number, number, number, number]> = {}, videoId = 'mix'): Promise<VideoSample> {
+  return page.evaluate(([regs, id]) => {
+    const v = document.getElementById(id) as HTMLVideoElement;
     const w = v.videoWidth;
     const h = v.videoHeight;
     const mean = (d: Uint8ClampedArray): [number, number, number] => {
@@ -92,7 +96,7 @@ export async function sampleVideo(page: Page, regions: Record<string, [number, n
       out[name] = mean(ctx.getImageData(Math.floor(x * w), Math.floor(y * h), Math.max(1, Math.floor(rw * w)), Math.max(1, Math.floor(rh * h))).data);
     }
     return { width: w, height: h, currentTime: v.currentTime, mean: mean(all), regions: out, lumaStd: Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2)) };
-  }, regions);
+  }, [regions, videoId] as const);
 }
 
 /** Audio received by the page's WHEP connection (inbound-rtp stats). */

@@ -19,7 +19,7 @@ import { LivestreamsController } from './livestreams/livestreams.controller';
 import { LivestreamsService } from './livestreams/livestreams.service';
 import { RecordingsController } from './recordings/recordings.controller';
 import { RecordingsService } from './recordings/recordings.service';
-import { RoomsController } from './rooms/rooms.controller';
+import { JoinController, RoomsController } from './rooms/rooms.controller';
 import { RoomsService } from './rooms/rooms.service';
 import { TokenIssuer } from './rooms/token-issuer.service';
 import { APP_CONFIG, FFMPEG_INFO } from './tokens';
@@ -38,6 +38,7 @@ export class AppModule implements OnApplicationShutdown {
       controllers: [
         HealthController,
         RoomsController,
+        JoinController,
         NodesController,
         WhipController,
         WhepController,

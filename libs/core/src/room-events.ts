@@ -26,7 +26,10 @@ export type RoomEventBody =
   | { type: 'trackPublished'; participant: { identity: string }; track: { kind: 'audio' | 'video'; source: TrackSource; codec?: string } }
   | { type: 'trackUnpublished'; participant: { identity: string }; track: { kind: 'audio' | 'video'; source: TrackSource }; reason: string }
   | { type: 'activeSpeakerChanged'; identity: string | null }
-  | { type: 'layoutChanged'; layout: LayoutName; pinnedIdentity: string | null; tiles: TileView[] }
+  /** `tiles` are rectangles of the mix in pixels of its canvas, `width` x `height` (the room's size, high's). */
+  | { type: 'layoutChanged'; layout: LayoutName; pinnedIdentity: string | null; width: number; height: number; tiles: TileView[] }
+  /** A publisher said it muted or unmuted its microphone or camera (through the events socket: `{"type":"mute"}`). */
+  | { type: 'trackMuted' | 'trackUnmuted'; participant: { identity: string }; track: { kind: 'audio' | 'video'; source: 'microphone' | 'camera' } }
   | { type: 'recordingStatusChanged'; recording: Record<string, unknown> }
   | { type: 'livestreamStatusChanged'; livestream: Record<string, unknown> }
   /** A subscriber moved to another rendition of the mix (`rendition: null`: its video is paused, audio only). */
@@ -51,6 +54,8 @@ export const ROOM_EVENT_TYPES: readonly RoomEventType[] = [
   'trackUnpublished',
   'activeSpeakerChanged',
   'layoutChanged',
+  'trackMuted',
+  'trackUnmuted',
   'recordingStatusChanged',
   'livestreamStatusChanged',
   'subscriberQualityChanged',

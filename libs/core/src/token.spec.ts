@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { UnauthorizedError } from './errors';
-import { bearerToken, keyId, parseBasicAuth, redactUrl, safeEqual, signRoomToken, verifyRoomToken } from './token';
+import { bearerToken, keyId, parseBasicAuth, redactUrl, safeEqual, signRoomToken, verifyRoomToken, verifyRoomTokenClaims } from './token';
 
 const grants = { room: 'standup', identity: 'alice', displayName: 'Alice', canPublish: true, canSubscribe: false };
 
@@ -78,6 +78,47 @@ describe('token keys', () => {
     expect(() => verifyRoomToken(signRoomToken(hidden, 'k', { ttlSeconds: 60, nowSeconds: 0 }).token, 'k', 1)).toThrow('may be hidden');
     expect(() => verifyRoomToken(signRoomToken({ ...hidden, hidden: false }, 'worker-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toThrow('hidden subscription');
     expect(() => verifyRoomToken(signRoomToken({ ...hidden, canPublish: true }, 'worker-key', { ttlSeconds: 60, nowSeconds: 0 }).token, keys, 1)).toThrow('hidden subscription');
+  });
+});
+
+describe('room admin and invitation grants', () => {
+  const keys = { current: 'token-key', worker: 'worker-key' };
+  const sign = (g: object, secret = 'token-key') => signRoomToken({ room: 'standup', identity: 'host', canPublish: true, canSubscribe: true, ...g }, secret, { ttlSeconds: 60, nowSeconds: 0 }).token;
+  const raw = (claims: object, secret = 'token-key') => {
+    const h = Buffer.from(JSON.stringify({ alg: 'HS256', kid: keyId(secret) })).toString('base64url');
+    const b = Buffer.from(JSON.stringify({ sub: 'x', room: 'standup', exp: 100, ...claims })).toString('base64url');
+    return `${h}.${b}.${createHmac('sha256', secret).update(`${h}.${b}`).digest('base64url')}`;
+  };
+
+  it('round-trips roomAdmin, and says when the token expires', () => {
+    expect(verifyRoomToken(sign({ roomAdmin: true }), keys, 1)).toEqual({ room: 'standup', identity: 'host', canPublish: true, canSubscribe: true, roomAdmin: true });
+    expect(verifyRoomToken(sign({}), keys, 1)).not.toHaveProperty('roomAdmin');
+    expect(verifyRoomTokenClaims(sign({ roomAdmin: true }), keys, 1).expiresAt).toBe(60);
+    // only `true` makes a room admin
+    expect(verifyRoomToken(raw({ grants: { canPublish: true, roomAdmin: 'yes' } }), keys, 1)).not.toHaveProperty('roomAdmin');
+  });
+
+  it('an invitation carries no session rights of its own, only what it hands on', () => {
+    const { claims } = signRoomToken({ room: 'standup', identity: 'invite', canPublish: true, canSubscribe: true, invite: { canPublish: true, canSubscribe: true } }, 'token-key', { ttlSeconds: 60 });
+    expect(claims.grants).toEqual({ canPublish: false, canSubscribe: false, invite: { canPublish: true, canSubscribe: true } });
+    expect(verifyRoomToken(sign({ invite: { canPublish: false, canSubscribe: true } }), keys, 1)).toEqual({
+      room: 'standup',
+      identity: 'host',
+      canPublish: false,
+      canSubscribe: false,
+      invite: { canPublish: false, canSubscribe: true },
+    });
+    // a hand-made invitation that also grants a session, or room admin, is refused
+    expect(() => verifyRoomToken(raw({ grants: { canPublish: true, canSubscribe: false, invite: { canPublish: true } } }), keys, 1)).toThrow('invitation');
+    expect(() => verifyRoomToken(raw({ grants: { canPublish: false, canSubscribe: false, roomAdmin: true, invite: { canPublish: true } } }), keys, 1)).toThrow('invitation');
+    expect(() => verifyRoomToken(raw({ grants: { canPublish: false, canSubscribe: false, invite: 'all' } }), keys, 1)).toThrow('invite');
+  });
+
+  it("the workers' key never signs a room admin or an invitation", () => {
+    expect(() => verifyRoomToken(raw({ grants: { canSubscribe: true, hidden: true, roomAdmin: true } }, 'worker-key'), keys, 1)).toThrow('hidden subscription');
+    expect(() => verifyRoomToken(raw({ grants: { canSubscribe: false, hidden: true, invite: { canSubscribe: true } } }, 'worker-key'), keys, 1)).toThrow('hidden subscription');
+    // and a room admin is never hidden: `hidden` needs the workers' key
+    expect(() => verifyRoomToken(sign({ roomAdmin: true, hidden: true }), keys, 1)).toThrow('may be hidden');
   });
 });
 

@@ -10,6 +10,16 @@ export interface TokenGrants {
   canSubscribe: boolean;
   /** A hidden subscriber (a recorder or livestream worker) is not listed and does not keep a room from being empty. */
   hidden?: boolean;
+  /**
+   * The meeting's host: this token may also call this room's admin actions (layout and pin, recordings, livestreams,
+   * HLS, tokens for this room) — never another room's, never `hidden`. Issued by an admin only.
+   */
+  roomAdmin?: boolean;
+  /**
+   * An invitation (a link many people may open): no session of its own (`canPublish`/`canSubscribe` are false); each
+   * person exchanges it at `POST /v1/rooms/{room}/join` for a token of their own with these grants.
+   */
+  invite?: { canPublish: boolean; canSubscribe: boolean };
 }
 
 export interface TokenClaims {
@@ -17,7 +27,7 @@ export interface TokenClaims {
   sub: string;
   room: string;
   name?: string;
-  grants: { canPublish: boolean; canSubscribe: boolean; hidden?: boolean };
+  grants: { canPublish: boolean; canSubscribe: boolean; hidden?: boolean; roomAdmin?: boolean; invite?: { canPublish: boolean; canSubscribe: boolean } };
   iat: number;
   exp: number;
 }
@@ -60,7 +70,14 @@ export function signRoomToken(
     sub: grants.identity,
     room: grants.room,
     ...(grants.displayName ? { name: grants.displayName } : {}),
-    grants: { canPublish: grants.canPublish, canSubscribe: grants.canSubscribe, ...(grants.hidden ? { hidden: true } : {}) },
+    grants: {
+      // an invitation carries no session rights of its own: only what it hands on
+      canPublish: grants.invite ? false : grants.canPublish,
+      canSubscribe: grants.invite ? false : grants.canSubscribe,
+      ...(grants.hidden ? { hidden: true } : {}),
+      ...(grants.roomAdmin ? { roomAdmin: true } : {}),
+      ...(grants.invite ? { invite: { canPublish: grants.invite.canPublish, canSubscribe: grants.invite.canSubscribe } } : {}),
+    },
     iat,
     exp: iat + opts.ttlSeconds,
   };
@@ -92,6 +109,11 @@ export function tokenExpiry(token: string | undefined): number | undefined {
  * signing their own tokens the old way) against the current and previous token keys, never the workers'.
  */
 export function verifyRoomToken(token: string, keys: string | TokenKeys, nowSeconds = Date.now() / 1000): TokenGrants {
+  return verifyRoomTokenClaims(token, keys, nowSeconds).grants;
+}
+
+/** `verifyRoomToken`, with when the token expires (unix seconds): what a token issued on its strength may not outlive. */
+export function verifyRoomTokenClaims(token: string, keys: string | TokenKeys, nowSeconds = Date.now() / 1000): { grants: TokenGrants; expiresAt: number } {
   const ring: TokenKeys = typeof keys === 'string' ? { current: keys } : keys;
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) {
@@ -126,18 +148,28 @@ export function verifyRoomToken(token: string, keys: string | TokenKeys, nowSeco
     throw new UnauthorizedError('token is missing room, identity or grants');
   }
   const hidden = claims.grants.hidden === true;
+  const roomAdmin = claims.grants.roomAdmin === true;
+  const rawInvite: unknown = claims.grants.invite;
+  if (rawInvite !== undefined && (typeof rawInvite !== 'object' || rawInvite === null)) throw new UnauthorizedError('token grants.invite must be an object');
+  const invite = rawInvite as { canPublish?: unknown; canSubscribe?: unknown } | undefined;
   if (hidden && !key.worker) throw new UnauthorizedError("only tokens signed with the workers' key (WORKER_SECRET) may be hidden");
-  if (key.worker && (!hidden || claims.grants.canPublish === true)) {
+  if (key.worker && (!hidden || claims.grants.canPublish === true || roomAdmin || invite)) {
     throw new UnauthorizedError("a token signed with the workers' key (WORKER_SECRET) must be a hidden subscription");
   }
-  return {
+  if (invite && (roomAdmin || claims.grants.canPublish === true || claims.grants.canSubscribe === true)) {
+    throw new UnauthorizedError('an invitation grants no session and no room admin rights of its own');
+  }
+  const grants: TokenGrants = {
     room: claims.room,
     identity: claims.sub,
     ...(typeof claims.name === 'string' ? { displayName: claims.name } : {}),
     canPublish: claims.grants.canPublish === true,
     canSubscribe: claims.grants.canSubscribe === true,
     ...(hidden ? { hidden: true } : {}),
+    ...(roomAdmin ? { roomAdmin: true } : {}),
+    ...(invite ? { invite: { canPublish: invite.canPublish === true, canSubscribe: invite.canSubscribe === true } } : {}),
   };
+  return { grants, expiresAt: claims.exp };
 }
 
 /** Extracts the token from an `Authorization: Bearer …` header. */

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors';
-import { DEFAULT_ROOM_OPTIONS, validateCreateRoom, validateRoomName, validateRoomUpdate, validateTokenRequest } from './validation';
+import { DEFAULT_ROOM_OPTIONS, identityForName, validateCreateRoom, validateJoinRequest, validateRoomName, validateRoomUpdate, validateTokenRequest } from './validation';
 
 describe('validateCreateRoom', () => {
   it('applies defaults', () => {
@@ -45,6 +45,21 @@ describe('validateRoomUpdate', () => {
   });
 });
 
+describe('joining through an invitation', () => {
+  it('takes a name, trimmed', () => {
+    expect(validateJoinRequest({ displayName: '  Zoë  ' })).toEqual({ displayName: 'Zoë' });
+    for (const bad of [{}, { displayName: '   ' }, { displayName: 'x'.repeat(65) }, { displayName: 'a\nb' }, { displayName: 3 }, { displayName: 'a', identity: 'b' }]) {
+      expect(() => validateJoinRequest(bad)).toThrow(ValidationError);
+    }
+  });
+  it('makes an identity from the name and a suffix', () => {
+    expect(identityForName('Zoë Martin', 'ab12cd')).toBe('zoe-martin-ab12cd');
+    expect(identityForName('李雷', 'ab12cd')).toBe('guest-ab12cd');
+    expect(identityForName('--Bob--', 'x1')).toBe('bob-x1');
+    expect(identityForName('a'.repeat(100), 'x1')).toBe(`${'a'.repeat(40)}-x1`);
+  });
+});
+
 describe('validateTokenRequest', () => {
   it('applies defaults', () => {
     expect(validateTokenRequest({ identity: 'alice' })).toEqual({
@@ -63,6 +78,13 @@ describe('validateTokenRequest', () => {
     [{ identity: 'a', displayName: 'bad\nname' }, 'displayName'],
   ])('rejects %j', (body, msg) => {
     expect(() => validateTokenRequest(body)).toThrow(msg);
+  });
+  it('takes roomAdmin and invite, never both', () => {
+    expect(validateTokenRequest({ identity: 'host', roomAdmin: true })).toMatchObject({ identity: 'host', roomAdmin: true });
+    expect(validateTokenRequest({ identity: 'invite', invite: true, canPublish: false })).toMatchObject({ invite: true, canPublish: false });
+    expect(validateTokenRequest({ identity: 'a', roomAdmin: false, invite: false })).toEqual({ identity: 'a', canPublish: true, canSubscribe: true, ttlSeconds: 3600 });
+    expect(() => validateTokenRequest({ identity: 'a', roomAdmin: true, invite: true })).toThrow('exclusive');
+    expect(() => validateTokenRequest({ identity: 'a', roomAdmin: 'yes' })).toThrow('roomAdmin');
   });
   it('room name validator is exported for path params', () => {
     expect(validateRoomName('ok.name_1')).toBe('ok.name_1');

@@ -49,6 +49,10 @@ export interface TokenRequest {
   canPublish: boolean;
   canSubscribe: boolean;
   ttlSeconds: number;
+  /** The meeting's host: may also call this room's admin actions (see TokenGrants.roomAdmin). */
+  roomAdmin?: true;
+  /** An invitation many people may open, exchanged at `POST /v1/rooms/{name}/join` (see TokenGrants.invite). */
+  invite?: true;
 }
 
 type Body = Record<string, unknown>;
@@ -162,22 +166,48 @@ export function validateRoomUpdate(raw: unknown): RoomUpdate {
   return update;
 }
 
+function displayNameOf(v: unknown): string {
+  if (typeof v !== 'string' || v.length > 128 || /[\u0000-\u001f\u007f]/.test(v)) {
+    throw new ValidationError('displayName must be a string of at most 128 printable characters');
+  }
+  return v;
+}
+
 export function validateTokenRequest(raw: unknown): TokenRequest {
   const body = asObject(raw);
-  rejectUnknown(body, ['identity', 'displayName', 'canPublish', 'canSubscribe', 'ttlSeconds']);
+  rejectUnknown(body, ['identity', 'displayName', 'canPublish', 'canSubscribe', 'ttlSeconds', 'roomAdmin', 'invite']);
   const identity = validateIdentity(body.identity);
-  let displayName: string | undefined;
-  if (body.displayName !== undefined) {
-    if (typeof body.displayName !== 'string' || body.displayName.length > 128 || /[\u0000-\u001f\u007f]/.test(body.displayName)) {
-      throw new ValidationError('displayName must be a string of at most 128 printable characters');
-    }
-    displayName = body.displayName;
-  }
+  const displayName = body.displayName !== undefined ? displayNameOf(body.displayName) : undefined;
+  const roomAdmin = bool(body, 'roomAdmin', false);
+  const invite = bool(body, 'invite', false);
+  if (roomAdmin && invite) throw new ValidationError('an invitation cannot be a room admin token (roomAdmin and invite are exclusive)');
   return {
     identity,
     ...(displayName !== undefined ? { displayName } : {}),
     canPublish: bool(body, 'canPublish', true),
     canSubscribe: bool(body, 'canSubscribe', true),
     ttlSeconds: int(body, 'ttlSeconds', 3600, 10, 7 * 24 * 3600),
+    ...(roomAdmin ? { roomAdmin: true as const } : {}),
+    ...(invite ? { invite: true as const } : {}),
   };
+}
+
+/** `POST /v1/rooms/{name}/join`: the name the person gives (1-64 printable characters, not only spaces). */
+export function validateJoinRequest(raw: unknown): { displayName: string } {
+  const body = asObject(raw ?? {});
+  rejectUnknown(body, ['displayName']);
+  const displayName = typeof body.displayName === 'string' ? body.displayName.trim() : body.displayName;
+  if (typeof displayName !== 'string' || !displayName || displayName.length > 64 || /[\u0000-\u001f\u007f]/.test(displayName)) {
+    throw new ValidationError('displayName must be 1-64 printable characters');
+  }
+  return { displayName };
+}
+
+/**
+ * The identity of someone joining through an invitation: their name made safe (lower case, runs of other characters
+ * as "-", at most 40) and a random suffix, so that two people called Alex are two participants.
+ */
+export function identityForName(displayName: string, suffix: string): string {
+  const base = displayName.normalize('NFKD').toLowerCase().replace(/[^a-z0-9_.@:+-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'guest';
+  return validateIdentity(`${base}-${suffix}`);
 }

@@ -127,7 +127,19 @@ export const SCHEMAS: Record<string, Schema> = {
     properties: {
       identity: str(),
       displayName: str(),
-      publisher: { type: 'object', properties: { id: str(), audio: { type: 'boolean' }, video: { type: 'boolean' }, videoCodec: str(), since: str(), stats: { type: 'object', additionalProperties: { type: 'number' } } } },
+      publisher: {
+        type: 'object',
+        properties: {
+          id: str(),
+          audio: { type: 'boolean' },
+          video: { type: 'boolean' },
+          videoCodec: str(),
+          audioMuted: { type: 'boolean', description: 'the participant said it muted its microphone (events socket frame {"type":"mute"})' },
+          videoMuted: { type: 'boolean', description: 'the participant said it turned its camera off' },
+          since: str(),
+          stats: { type: 'object', additionalProperties: { type: 'number' } },
+        },
+      },
       subscriber: {
         type: 'object',
         properties: {
@@ -175,8 +187,19 @@ export const SCHEMAS: Record<string, Schema> = {
       canPublish: { type: 'boolean', default: true },
       canSubscribe: { type: 'boolean', default: true },
       ttlSeconds: int(10, 604800, 3600),
+      roomAdmin: {
+        type: 'boolean',
+        default: false,
+        description: "the meeting's host: this token may also call this room's admin actions (layout, pin, recordings, livestreams, HLS, its tokens); admin credentials only",
+      },
+      invite: {
+        type: 'boolean',
+        default: false,
+        description: 'an invitation (one link for many people): opens no session itself; each person exchanges it at POST /v1/rooms/{name}/join for a token with canPublish/canSubscribe as given here',
+      },
     },
   },
+  JoinRequest: { type: 'object', required: ['displayName'], properties: { displayName: str('your name, 1-64 printable characters; your identity is made from it and a random suffix', { maxLength: 64 }) } },
   DevTokenRequest: { allOf: [ref('TokenRequest'), { type: 'object', required: ['room'], properties: { room: str() } }] },
   IceServer: {
     type: 'object',
@@ -192,7 +215,15 @@ export const SCHEMAS: Record<string, Schema> = {
       room: str(),
       identity: str(),
       expiresAt: str(undefined, { format: 'date-time' }),
-      grants: { type: 'object', properties: { canPublish: { type: 'boolean' }, canSubscribe: { type: 'boolean' } } },
+      grants: {
+        type: 'object',
+        properties: {
+          canPublish: { type: 'boolean' },
+          canSubscribe: { type: 'boolean' },
+          roomAdmin: { type: 'boolean' },
+          invite: { type: 'object', properties: { canPublish: { type: 'boolean' }, canSubscribe: { type: 'boolean' } } },
+        },
+      },
       iceServers: { type: 'array', items: ref('IceServer') },
     },
   },

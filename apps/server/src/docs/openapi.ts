@@ -20,6 +20,7 @@ const SECURITY: Record<NonNullable<RouteDoc['auth']>, Array<Record<string, strin
   admin: [{ admin: [] }],
   'room-token': [{ roomToken: [] }],
   'admin-or-room-token': [{ admin: [] }, { roomToken: [] }],
+  'admin-or-room-admin': [{ admin: [] }, { roomAdmin: [] }],
   metrics: [{ admin: [] }, { metricsToken: [] }],
 };
 const MEDIA: Record<string, string> = { sdp: 'application/sdp', file: 'application/octet-stream', html: 'text/html', text: 'text/plain', prometheus: 'text/plain; version=0.0.4' };
@@ -67,6 +68,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .setVersion('0.1.0')
     .addBasicAuth({ type: 'http', scheme: 'basic', description: 'MCU_API_KEY:MCU_API_SECRET' }, 'admin')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a room token from POST /v1/rooms/{name}/tokens' }, 'roomToken')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a room token with the roomAdmin grant: this room only (?token= also accepted on GET)' }, 'roomAdmin')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' }, 'metricsToken')
     .build();
   const doc = SwaggerModule.createDocument(app, base);

@@ -6,7 +6,13 @@ describe('parseClientFrame', () => {
     expect(parseClientFrame('{"type":"ping","id":7}', false)).toEqual({ ok: true, frame: { type: 'ping', id: 7 } });
     expect(parseClientFrame(Buffer.from('{"type":"auth","token":"abc"}'), false)).toEqual({ ok: true, frame: { type: 'auth', token: 'abc' } });
   });
+  it('accepts mute with audio and/or video flags', () => {
+    expect(parseClientFrame('{"type":"mute","audio":true}', false)).toEqual({ ok: true, frame: { type: 'mute', audio: true } });
+    expect(parseClientFrame('{"type":"mute","audio":false,"video":true}', false)).toEqual({ ok: true, frame: { type: 'mute', audio: false, video: true } });
+  });
   it.each([
+    ['{"type":"mute"}', 'bad_request'],
+    ['{"type":"mute","audio":"yes"}', 'bad_request'],
     ['not json', 'bad_request'],
     ['[1,2]', 'bad_request'],
     ['null', 'bad_request'],

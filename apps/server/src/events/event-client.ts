@@ -1,5 +1,9 @@
 /** Frames a client may send. */
-export type ClientFrame = { type: 'auth'; token: string } | { type: 'ping'; id?: string | number };
+export type ClientFrame =
+  | { type: 'auth'; token: string }
+  | { type: 'ping'; id?: string | number }
+  /** A publisher says it muted/unmuted its microphone (`audio`) or camera (`video`). */
+  | { type: 'mute'; audio?: boolean; video?: boolean };
 
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 /** Outbound bytes a client may leave unread before it is disconnected (a slow client cannot grow our memory). */
@@ -28,7 +32,14 @@ export function parseClientFrame(data: Buffer | string, isBinary: boolean, maxBy
     if (typeof m.token !== 'string' || !m.token) return { ok: false, code: 'bad_request', message: 'auth needs a "token" string' };
     return { ok: true, frame: { type: 'auth', token: m.token } };
   }
-  return { ok: false, code: 'unknown_type', message: `unknown frame type ${JSON.stringify(String(m.type ?? '')).slice(0, 40)}; accepted: auth, ping` };
+  if (m.type === 'mute') {
+    const flag = (v: unknown) => v === undefined || typeof v === 'boolean';
+    if (!flag(m.audio) || !flag(m.video) || (m.audio === undefined && m.video === undefined)) {
+      return { ok: false, code: 'bad_request', message: 'mute needs "audio" and/or "video" booleans' };
+    }
+    return { ok: true, frame: { type: 'mute', ...(m.audio !== undefined ? { audio: m.audio as boolean } : {}), ...(m.video !== undefined ? { video: m.video as boolean } : {}) } };
+  }
+  return { ok: false, code: 'unknown_type', message: `unknown frame type ${JSON.stringify(String(m.type ?? '')).slice(0, 40)}; accepted: auth, ping, mute` };
 }
 
 /** The slice of a ws socket the sender needs (a fake in unit tests). */

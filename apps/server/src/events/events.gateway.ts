@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { type OnGatewayConnection, WebSocketGateway } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import { CapacityError, DomainError, nonOverlapping, NotFoundError, type TokenGrants, verifyRoomToken } from '@app/core';
@@ -21,9 +21,10 @@ const AUTH_TIMEOUT_MS = 5000;
 /**
  * Close codes: 4401 unauthorized (any room name: nothing about a room is said before authentication), 4403 forbidden,
  * 4404 no such room (only to a valid token of that room), 4429 the identity has MAX_EVENT_CLIENTS_PER_IDENTITY sockets
- * here already, 4008 too slow, 4410 room deleted, 1013 (try again later) the room has MAX_EVENT_CLIENTS_PER_ROOM clients.
+ * here already, 4008 too slow, 4410 room deleted, 1012 (service restart) the node shuts down (its rooms are not
+ * deleted: reconnect), 1013 (try again later) the room has MAX_EVENT_CLIENTS_PER_ROOM clients.
  */
-const CLOSE = { unauthorized: 4401, forbidden: 4403, notFound: 4404, tooMany: 4429, roomDeleted: 4410, tryAgainLater: 1013 } as const;
+const CLOSE = { unauthorized: 4401, forbidden: 4403, notFound: 4404, tooMany: 4429, roomDeleted: 4410, restarting: 1012, tryAgainLater: 1013 } as const;
 /** Heartbeats a socket may leave unanswered; at the next one it is terminated (a half-open socket: its peer is gone). */
 const MAX_MISSED_PONGS = 2;
 const SEQ_RE = /^\{"seq":(\d+)/;
@@ -33,6 +34,8 @@ interface Client {
   room: string;
   /** Set once its token is verified (synchronously): it counts against MAX_EVENT_CLIENTS_PER_IDENTITY from then on. */
   identity?: string;
+  /** Its token may publish: it may say it muted its microphone or camera. */
+  canPublish?: boolean;
   sender: EventSender;
   /** The room exists and the client counts against MAX_EVENT_CLIENTS_PER_ROOM. */
   admitted?: boolean;
@@ -50,12 +53,14 @@ interface Client {
  * the room as published on the Redis event bus, in `seq` order. Bad frames get `{"type":"error", code, message}`.
  */
 @WebSocketGateway({ path: EVENTS_PATH })
-export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModuleDestroy {
+export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown {
   private readonly logger = new Logger('EventsGateway');
   private readonly clients = new Set<Client>();
   private readonly pattern = pathPattern(EVENTS_PATH);
   private slowDropped = 0;
   private heartbeat?: NodeJS.Timeout;
+  /** From SIGTERM (app.close()) on, rooms closing here are not deleted: their clients hear "restarting", not 4410. */
+  private shuttingDown = false;
 
   constructor(
     private readonly rooms: RoomManager,
@@ -92,6 +97,13 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
       if (!room) throw new NotFoundError(`room "${String(a.room)}" does not run on node ${this.cluster.nodeId}`);
       return this.events.snapshot(room);
     });
+    this.cluster.handle('mute', async (a) => {
+      const room = this.rooms.find(String(a.room));
+      if (!room) throw new NotFoundError(`room "${String(a.room)}" does not run on node ${this.cluster.nodeId}`);
+      const flag = (v: unknown) => (typeof v === 'boolean' ? v : undefined);
+      await room.setMuted(String(a.identity), { audio: flag(a.audio), video: flag(a.video) });
+      return null;
+    });
     this.heartbeat = setInterval(() => this.beat(), this.config.eventsHeartbeatMs);
     this.heartbeat.unref();
     const resync = nonOverlapping(() => this.resync(), (e) => this.logger.warn(`resync after a reconnect: ${(e as Error).message}`));
@@ -100,6 +112,10 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
 
   onModuleDestroy(): void {
     clearInterval(this.heartbeat);
+  }
+
+  beforeApplicationShutdown(): void {
+    this.shuttingDown = true;
   }
 
   /** Pings every socket; one that left MAX_MISSED_PONGS pings unanswered is terminated (its peer is gone: half-open). */
@@ -117,7 +133,11 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
   }
 
   private roomDeleted(name: string): void {
-    for (const c of this.clients) if (c.room === name) this.fail(c, CLOSE.roomDeleted, 'room_deleted', `room "${name}" was deleted`);
+    for (const c of this.clients) {
+      if (c.room !== name) continue;
+      if (this.shuttingDown) this.fail(c, CLOSE.restarting, 'shutting_down', 'the server is shutting down; the room is kept: reconnect in a moment');
+      else this.fail(c, CLOSE.roomDeleted, 'room_deleted', `room "${name}" was deleted`);
+    }
   }
 
   /** The room as a new client first sees it, from the node its media runs on (or its stored options when it runs nowhere). */
@@ -128,7 +148,15 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
     const rec = await this.cluster.store.room(name);
     if (!rec) return undefined;
     const o = rec.options;
-    return { room: name, layout: o.layout, pinnedIdentity: o.pinnedIdentity ?? null, displayNames: o.displayNames, activeSpeaker: null, participants: [], tiles: [] };
+    return { room: name, layout: o.layout, pinnedIdentity: o.pinnedIdentity ?? null, displayNames: o.displayNames, activeSpeaker: null, participants: [], width: o.width, height: o.height, tiles: [] };
+  }
+
+  /** A participant's mute state, on the node whose worker runs the room (it emits trackMuted/trackUnmuted). */
+  private async mute(name: string, identity: string, m: { audio?: boolean; video?: boolean }): Promise<void> {
+    const where = await this.cluster.whereIs(name);
+    if (where?.kind === 'local') return where.room.setMuted(identity, m);
+    if (where) return void (await this.cluster.call(where.node, 'mute', { room: name, identity, audio: m.audio, video: m.video }));
+    throw new NotFoundError(`"${identity}" publishes no camera or microphone in room "${name}"`);
   }
 
   /** Connected clients (for tests and metrics). */
@@ -174,6 +202,11 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
         if (!client.identity) return this.error(client, 'unauthorized', 'authenticate first: send {"type":"auth","token":"…"}');
         return void client.sender.send(JSON.stringify({ type: 'pong', ...(frame.id !== undefined ? { id: frame.id } : {}) }));
       }
+      if (frame.type === 'mute') {
+        if (!client.identity) return this.error(client, 'unauthorized', 'authenticate first: send {"type":"auth","token":"…"}');
+        if (!client.canPublish) return this.error(client, 'forbidden', 'this token does not publish: nothing to mute');
+        return void this.mute(client.room, client.identity, frame).catch((e: Error) => this.error(client, e instanceof DomainError ? e.code : 'internal', e.message));
+      }
       if (client.identity) return this.error(client, 'bad_request', 'already authenticated');
       clearTimeout(authTimer);
       void this.authenticate(client, frame.token);
@@ -207,6 +240,7 @@ export class EventsGateway implements OnGatewayConnection, OnModuleInit, OnModul
       });
     }
     client.identity = grants.identity; // takes its slot now, before the await below
+    client.canPublish = grants.canPublish;
     // the room may run on any node of the cluster: its record in Redis says whether it exists
     const exists = this.rooms.find(client.room) ? true : await this.cluster.exists(client.room).catch(() => true);
     if (client.ws.readyState !== client.ws.OPEN) return;

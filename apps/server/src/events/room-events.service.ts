@@ -10,7 +10,20 @@ export interface RoomSnapshot {
   pinnedIdentity: string | null;
   displayNames: boolean;
   activeSpeaker: string | null;
-  participants: Array<{ identity: string; displayName?: string; publishing: boolean; screenSharing: boolean; subscribing: boolean }>;
+  participants: Array<{
+    identity: string;
+    displayName?: string;
+    publishing: boolean;
+    screenSharing: boolean;
+    subscribing: boolean;
+    audioMuted: boolean;
+    videoMuted: boolean;
+    /** The rendition it receives (null: video paused) and its downlink estimate, while it subscribes. */
+    subscriber?: { rendition: string | null; estimateKbps?: number };
+  }>;
+  /** The mix's canvas: `tiles` are rectangles in its pixels. */
+  width: number;
+  height: number;
   tiles: unknown[];
 }
 
@@ -50,7 +63,12 @@ export class RoomEventsService implements OnModuleInit {
         publishing: Boolean(p.publisher),
         screenSharing: Boolean(p.screen),
         subscribing: Boolean(p.subscriber),
+        audioMuted: p.publisher?.audioMuted ?? false,
+        videoMuted: p.publisher?.videoMuted ?? false,
+        ...(p.subscriber ? { subscriber: { rendition: p.subscriber.rendition, ...(p.subscriber.estimateKbps !== undefined ? { estimateKbps: p.subscriber.estimateKbps } : {}) } } : {}),
       })),
+      width: o.width,
+      height: o.height,
       tiles: room.mixerState().tiles.map(({ id: _id, ...t }) => t),
     };
   }

@@ -2,14 +2,15 @@ import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGua
 import type { Request, Response } from 'express';
 import { bearerToken, redirectLocation } from '@app/core';
 import { ClusterService } from '../cluster/cluster.service';
-import { AdminAuthGuard } from '../http/admin-auth.guard';
+import { AdminAuthGuard, RoomAdminAllowed } from '../http/admin-auth.guard';
 import { roomParam } from '../rooms/rooms.controller';
 import { HlsService } from './hls.service';
 import { AcceptingGuard } from '../lifecycle/accepting.guard';
 
-/** Admin control of a room's HLS output. */
+/** Admin control of a room's HLS output (also the room admin's, for its room). */
 @Controller('v1/rooms/:name/hls')
 @UseGuards(AdminAuthGuard)
+@RoomAdminAllowed()
 export class HlsAdminController {
   constructor(
     private readonly hls: HlsService,

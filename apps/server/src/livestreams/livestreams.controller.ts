@@ -1,8 +1,10 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import type { Request } from 'express';
 import { NotFoundError } from '@app/core';
 import { LIVESTREAM_ID_RE, livestreamView } from '@app/jobs';
 import { AdmissionService } from '../admission/admission.service';
-import { AdminAuthGuard } from '../http/admin-auth.guard';
+import { AdminAuthGuard, principalOf, RoomAdminAllowed } from '../http/admin-auth.guard';
+import { assertManages, scopedRoomFilter } from '../http/principal';
 import { roomParam } from '../rooms/rooms.controller';
 import { LivestreamsService } from './livestreams.service';
 import { AcceptingGuard } from '../lifecycle/accepting.guard';
@@ -12,7 +14,10 @@ const idParam = (id: string): string => {
   return id;
 };
 
-/** Livestream (RTMP push) REST API, admin auth. Responses always carry the masked URL. */
+/**
+ * Livestream (RTMP push) REST API, admin auth; a room admin token may start, list and stop its own room's.
+ * Responses always carry the masked URL.
+ */
 @Controller('v1')
 @UseGuards(AdminAuthGuard)
 export class LivestreamsController {
@@ -22,6 +27,7 @@ export class LivestreamsController {
   ) {}
 
   @Post('rooms/:name/livestreams')
+  @RoomAdminAllowed()
   @UseGuards(AcceptingGuard)
   async start(@Param('name') name: string, @Body() body: unknown) {
     this.admission.check({ kind: 'output', room: roomParam(name) }); // 503 capacity_exceeded before a job is queued
@@ -29,18 +35,25 @@ export class LivestreamsController {
   }
 
   @Get('livestreams')
-  async list(@Query() q: { room?: string; status?: string; limit?: string }) {
-    return { items: (await this.livestreams.list(q)).map(livestreamView) };
+  @RoomAdminAllowed()
+  async list(@Query() q: { room?: string; status?: string; limit?: string }, @Req() req: Request) {
+    const room = scopedRoomFilter(principalOf(req), q.room);
+    return { items: (await this.livestreams.list({ ...q, ...(room !== undefined ? { room } : {}) })).map(livestreamView) };
   }
 
   @Get('livestreams/:id')
-  async get(@Param('id') id: string) {
-    return livestreamView(await this.livestreams.get(idParam(id)));
+  @RoomAdminAllowed()
+  async get(@Param('id') id: string, @Req() req: Request) {
+    const ls = await this.livestreams.get(idParam(id));
+    assertManages(principalOf(req), ls.room);
+    return livestreamView(ls);
   }
 
   /** Stops the push: 200 with the final record (`stopped`), kept for GET afterwards. */
   @Delete('livestreams/:id')
-  async remove(@Param('id') id: string) {
-    return livestreamView(await this.livestreams.stop(idParam(id)));
+  @RoomAdminAllowed()
+  async remove(@Param('id') id: string, @Req() req: Request) {
+    assertManages(principalOf(req), (await this.livestreams.get(idParam(id))).room);
+    return livestreamView(await this.livestreams.stop(id));
   }
 }

@@ -3,7 +3,8 @@ import { NotFoundError } from '@app/core';
 import { RECORDING_ID_RE, recordingView } from '@app/jobs';
 import type { Request, Response } from 'express';
 import { AdmissionService } from '../admission/admission.service';
-import { AdminAuthGuard } from '../http/admin-auth.guard';
+import { AdminAuthGuard, principalOf, RoomAdminAllowed } from '../http/admin-auth.guard';
+import { assertManages, scopedRoomFilter } from '../http/principal';
 import { roomParam } from '../rooms/rooms.controller';
 import { RecordingsService } from './recordings.service';
 import { AcceptingGuard } from '../lifecycle/accepting.guard';
@@ -13,7 +14,10 @@ const idParam = (id: string): string => {
   return id;
 };
 
-/** Recording REST API (admin auth). */
+/**
+ * Recording REST API (admin auth). A room admin token (the meeting's host) may start, stop, list and download its own
+ * room's recordings; deleting stays with the admin.
+ */
 @Controller('v1')
 @UseGuards(AdminAuthGuard)
 export class RecordingsController {
@@ -23,6 +27,7 @@ export class RecordingsController {
   ) {}
 
   @Post('rooms/:name/recordings')
+  @RoomAdminAllowed()
   @UseGuards(AcceptingGuard)
   async start(@Param('name') name: string, @Body() body: unknown) {
     this.admission.check({ kind: 'output', room: roomParam(name) }); // 503 capacity_exceeded before a job is queued
@@ -30,34 +35,52 @@ export class RecordingsController {
   }
 
   @Get('recordings')
-  list(@Query() q: { room?: string; status?: string; limit?: string; cursor?: string }) {
-    return this.recordings.list(q);
+  @RoomAdminAllowed()
+  list(@Query() q: { room?: string; status?: string; limit?: string; cursor?: string }, @Req() req: Request) {
+    const room = scopedRoomFilter(principalOf(req), q.room);
+    return this.recordings.list({ ...q, ...(room !== undefined ? { room } : {}) });
+  }
+
+  /** The recording, after checking that a room admin's token is for its room. */
+  private async mine(id: string, req: Request) {
+    const rec = await this.recordings.get(idParam(id));
+    assertManages(principalOf(req), rec.room);
+    return rec;
   }
 
   @Get('recordings/:id')
-  async get(@Param('id') id: string) {
-    return recordingView(await this.recordings.get(idParam(id)));
+  @RoomAdminAllowed()
+  async get(@Param('id') id: string, @Req() req: Request) {
+    return recordingView(await this.mine(id, req));
   }
 
   @Post('recordings/:id/stop')
+  @RoomAdminAllowed()
   @HttpCode(202)
-  async stop(@Param('id') id: string) {
-    return recordingView(await this.recordings.stop(idParam(id)));
+  async stop(@Param('id') id: string, @Req() req: Request) {
+    await this.mine(id, req);
+    return recordingView(await this.recordings.stop(id));
   }
 
   @Get('recordings/:id/file')
-  file(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.recordings.sendFile(idParam(id), req, res);
+  @RoomAdminAllowed()
+  async file(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.mine(id, req);
+    return this.recordings.sendFile(id, req, res);
   }
 
   @Get('recordings/:id/thumbnail')
-  thumbnail(@Param('id') id: string, @Res() res: Response): Promise<void> {
-    return this.recordings.sendThumbnail(idParam(id), res);
+  @RoomAdminAllowed()
+  async thumbnail(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.mine(id, req);
+    return this.recordings.sendThumbnail(id, res);
   }
 
   @Get('recordings/:id/parts/:n')
-  part(@Param('id') id: string, @Param('n') n: string, @Req() req: Request, @Res() res: Response): Promise<void> {
-    return this.recordings.sendPart(idParam(id), n, req, res);
+  @RoomAdminAllowed()
+  async part(@Param('id') id: string, @Param('n') n: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.mine(id, req);
+    return this.recordings.sendPart(id, n, req, res);
   }
 
   @Delete('recordings/:id')

@@ -22,7 +22,15 @@ export class TokenIssuer {
     }
     const room = { name: roomName };
     const { token, claims } = signRoomToken(
-      { room: room.name, identity: req.identity, displayName: req.displayName, canPublish: req.canPublish, canSubscribe: req.canSubscribe },
+      {
+        room: room.name,
+        identity: req.identity,
+        displayName: req.displayName,
+        canPublish: req.canPublish,
+        canSubscribe: req.canSubscribe,
+        ...(req.roomAdmin ? { roomAdmin: true } : {}),
+        ...(req.invite ? { invite: { canPublish: req.canPublish, canSubscribe: req.canSubscribe } } : {}),
+      },
       this.config.tokenSecret,
       { ttlSeconds: req.ttlSeconds, issuer: this.config.apiKey },
     );

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Body, Controller, Get, Header, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { NotFoundError, ROOM_NAME_RE, validateTokenRequest, ValidationError } from '@app/core';
+import { ForbiddenError, NotFoundError, ROOM_NAME_RE, validateTokenRequest, ValidationError } from '@app/core';
 import type { AppConfig } from '@app/config';
 import type { Response } from 'express';
 import { TokenIssuer } from '../rooms/token-issuer.service';
@@ -16,15 +16,31 @@ export function webRoot(): string {
   return found;
 }
 
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
+/** The files of apps/server/web that are served (nothing else is), by name. */
 const FILES: Record<string, string> = {
-  'index.html': 'text/html; charset=utf-8',
-  'client.js': 'text/javascript; charset=utf-8',
+  'index.html': HTML,
+  'host.html': HTML,
+  'viewer.html': HTML,
   'style.css': 'text/css; charset=utf-8',
+  'shared.js': JS,
+  'room-state.js': JS,
+  'participant.js': JS,
+  'devices.js': JS,
+  'selfview.js': JS,
+  'quality.js': JS,
+  'host.js': JS,
+  'host-outputs.js': JS,
+  'viewer.js': JS,
 };
+/** npm packages the pages use, served by us (no CDN): hls.js for the viewer page. */
+const VENDOR: Record<string, string> = { 'hls.min.js': 'hls.js/dist/hls.min.js' };
 
 /**
- * The web client (served at /), and in development only (dev credentials in use) an unauthenticated token endpoint
- * for it. In production the integrating app issues tokens with the admin API and opens the page with `#token=…`.
+ * The web client: the participant page (/), the host page (/host) and the HLS viewer page (/watch), and in development
+ * only (dev credentials in use) an unauthenticated token endpoint for the participant page. In production the
+ * integrating app issues tokens with the admin API and opens the pages with `#token=…` (or `#invite=…`).
  */
 @Controller()
 export class WebController {
@@ -39,11 +55,14 @@ export class WebController {
   private file(name: string, res: Response): void {
     let body = this.cache.get(name);
     if (!body) {
-      body = readFileSync(path.join(this.root, name));
+      body = readFileSync(Object.hasOwn(VENDOR, name) ? require.resolve(VENDOR[name]) : path.join(this.root, name));
       this.cache.set(name, body);
     }
-    res.setHeader('Content-Type', FILES[name]);
+    res.setHeader('Content-Type', FILES[name] ?? JS);
     res.setHeader('Cache-Control', 'no-cache');
+    // the pages carry tokens in their fragment: never in a Referer, never framed by another site
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
     res.send(body);
   }
 
@@ -52,9 +71,20 @@ export class WebController {
     this.file('index.html', res);
   }
 
+  @Get('host')
+  host(@Res() res: Response): void {
+    this.file('host.html', res);
+  }
+
+  @Get('watch')
+  watch(@Res() res: Response): void {
+    this.file('viewer.html', res);
+  }
+
   @Get('web/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
-    if (!Object.hasOwn(FILES, file) || file === 'index.html') throw new NotFoundError('no such file');
+    const known = (Object.hasOwn(FILES, file) && !file.endsWith('.html')) || Object.hasOwn(VENDOR, file);
+    if (!known) throw new NotFoundError('no such file');
     this.file(file, res);
   }
 
@@ -74,6 +104,8 @@ export class WebController {
     if (typeof room !== 'string' || !ROOM_NAME_RE.test(room)) {
       throw new ValidationError('room must be 1-64 characters of letters, digits, "_", "-" or "."');
     }
-    return this.tokens.issue(room, validateTokenRequest(rest));
+    const request = validateTokenRequest(rest);
+    if (request.roomAdmin || request.invite) throw new ForbiddenError('the dev endpoint issues participant tokens only; room admin tokens and invitations come from POST /v1/rooms/{name}/tokens');
+    return this.tokens.issue(room, request);
   }
 }

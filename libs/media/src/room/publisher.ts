@@ -38,6 +38,8 @@ export class Publisher extends EventEmitter<PublisherEvents> {
   /** Packets over the per-publisher rate limits, dropped before decoding (a flood). */
   packetsDropped = 0;
   private lastDropLogAt = 0;
+  /** What the participant says it muted (`{"type":"mute"}` on the events socket); media may still flow (silence). */
+  readonly muted = { audio: false, video: false };
 
   constructor(
     readonly id: string,

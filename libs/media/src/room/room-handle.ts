@@ -104,6 +104,11 @@ export class RoomHandle extends EventEmitter<RoomEvents> {
     return this.opts;
   }
 
+  /** A participant's microphone/camera mute state, as it says (404 when it publishes no camera session here). */
+  async setMuted(identity: string, m: { audio?: boolean; video?: boolean }): Promise<void> {
+    await this.live().request({ op: 'mute', room: this.key, identity, ...m });
+  }
+
   async publish(grants: TokenGrants, offer: string, source: SourceKind = 'camera'): Promise<{ id: string; answer: string }> {
     return this.live().request({ op: 'publish', room: this.key, grants, offer, source });
   }
@@ -194,7 +199,9 @@ export class RoomHandle extends EventEmitter<RoomEvents> {
     this.taps.clear();
     for (const p of before.participants) this.emit('event', { type: 'participantLeft', participant: { identity: p.identity }, reason: 'media_worker_failed' });
     this.bind();
-    if (before.mixer.running) this.emit('event', { type: 'layoutChanged', layout: this.opts.layout, pinnedIdentity: this.opts.pinnedIdentity ?? null, tiles: [] });
+    if (before.mixer.running) {
+      this.emit('event', { type: 'layoutChanged', layout: this.opts.layout, pinnedIdentity: this.opts.pinnedIdentity ?? null, width: this.opts.width, height: this.opts.height, tiles: [] });
+    }
   }
 
   close(reason: CloseReason = 'room_closed', tellWorker = true): void {

@@ -25,7 +25,7 @@ export function createRoomMixer(room: string, options: RoomOptions, ladder: read
   });
   mixer.on('layout', (tiles) => {
     const st = mixer.layoutState;
-    sinks.emit({ type: 'layoutChanged', layout: st.layout, pinnedIdentity: st.pinnedIdentity ?? null, tiles: tiles.map(tileView) });
+    sinks.emit({ type: 'layoutChanged', layout: st.layout, pinnedIdentity: st.pinnedIdentity ?? null, width: options.width, height: options.height, tiles: tiles.map(tileView) });
   });
   mixer.on('activeSpeaker', (identity) => sinks.emit({ type: 'activeSpeakerChanged', identity: identity ?? null }));
   mixer.on('audio', (payloads) => {

@@ -4,7 +4,17 @@ import type { Subscriber } from './subscriber';
 /** How a room shows its participants and its delivery (pure: built from the sessions on every call). */
 export type SubscriberStatsView = ReturnType<Subscriber['stats']>;
 
-export type PublisherView = { id: string; audio: boolean; video: boolean; videoCodec?: string; since: string; stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number; packetsDropped: number } };
+export type PublisherView = {
+  id: string;
+  audio: boolean;
+  video: boolean;
+  videoCodec?: string;
+  /** What the participant said it muted (see `trackMuted`). */
+  audioMuted: boolean;
+  videoMuted: boolean;
+  since: string;
+  stats: { packetsIn: number; bytesIn: number; framesIn: number; pliSent: number; packetsDropped: number };
+};
 
 export interface ParticipantView {
   identity: string;
@@ -49,6 +59,8 @@ export function participantViews(publishers: Iterable<Publisher>, subscribers: I
       audio: p.hasAudio,
       video: Boolean(p.videoCodec),
       ...(p.videoCodec ? { videoCodec: p.videoCodec } : {}),
+      audioMuted: p.muted.audio,
+      videoMuted: p.muted.video,
       since: p.createdAt.toISOString(),
       stats: { packetsIn: p.packetsIn, bytesIn: p.bytesIn, framesIn: p.framesIn, pliSent: p.pliSent, packetsDropped: p.packetsDropped },
     };

@@ -97,7 +97,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.log(`updated: layout ${next.layout}, pinned ${next.pinnedIdentity ?? 'nobody'}, names ${next.displayNames ? 'on' : 'off'}, fit ${next.fit ?? 'cover'}`);
     this.mixer?.setLayout({ layout: next.layout, pinnedIdentity: next.pinnedIdentity, displayNames: next.displayNames, fit: next.fit ?? 'cover' });
     // with a mixer, its relayout reports the new tiles; without one, report the change itself
-    if (layoutChanged && !this.mixer) this.emitEvent({ type: 'layoutChanged', layout: next.layout, pinnedIdentity: next.pinnedIdentity ?? null, tiles: [] });
+    if (layoutChanged && !this.mixer) this.emitEvent({ type: 'layoutChanged', layout: next.layout, pinnedIdentity: next.pinnedIdentity ?? null, width: next.width, height: next.height, tiles: [] });
     return next;
   }
 
@@ -343,6 +343,18 @@ export class Room extends EventEmitter<RoomEvents> {
       audio.acquire(v);
       audio.release(s.variant);
       s.variant = v;
+    }
+  }
+
+  /** What a participant says about its microphone and camera (events `trackMuted`/`trackUnmuted`, shown in the views). */
+  setMuted(identity: string, m: { audio?: boolean; video?: boolean }): void {
+    const pub = this.findPublisher(identity, 'camera');
+    if (!pub) throw new NotFoundError(`"${identity}" publishes no camera or microphone in room "${this.name}"`);
+    for (const kind of ['audio', 'video'] as const) {
+      const muted = m[kind];
+      if (muted === undefined || pub.muted[kind] === muted) continue;
+      pub.muted[kind] = muted;
+      this.emitEvent({ type: muted ? 'trackMuted' : 'trackUnmuted', participant: { identity }, track: { kind, source: kind === 'audio' ? 'microphone' : 'camera' } });
     }
   }
 

@@ -73,6 +73,7 @@ export type WorkerRequest =
   | { op: 'subscribe'; room: string; grants: TokenGrants; offer: string }
   | { op: 'leave'; room: string; kind: 'publisher' | 'subscriber'; id: string }
   | { op: 'update'; room: string; update: RoomUpdate }
+  | { op: 'mute'; room: string; identity: string; audio?: boolean; video?: boolean }
   | { op: 'openTap'; room: string; tap: string; video: boolean }
   | { op: 'closeTap'; room: string; tap: string };
 

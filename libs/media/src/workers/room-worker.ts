@@ -106,6 +106,12 @@ async function handle(r: WorkerRequest): Promise<unknown> {
       pushState(room);
       return options;
     }
+    case 'mute': {
+      const room = roomOf(r.room);
+      room.setMuted(r.identity, { audio: r.audio, video: r.video });
+      pushState(room);
+      return null;
+    }
     case 'openTap': {
       const room = roomOf(r.room);
       const tap = await room.tap({ video: r.video });
