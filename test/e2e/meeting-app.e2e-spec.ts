@@ -13,9 +13,10 @@ import { startTestApp, type TestApp, waitFor } from '../support/app-harness';
  * and copies the invitation; two participants join from it (their fake cameras play a red and a blue picture); the host
  * changes the layout, pins, records; the self-view sits on the participant's own tile; a screen share is shown large;
  * the viewer page plays HLS; after a server restart on the same data the participants are back by themselves.
- * Screenshots of the host and participant views go to docs/screenshots/.
+ * Screenshots of the host, participant and viewer pages go to test-artifacts/screenshots/, and to docs/screenshots/
+ * (the README's pictures) with UPDATE_SCREENSHOTS=1, so a test run does not change tracked files.
  */
-const SHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+const SHOTS = path.join(__dirname, '..', '..', process.env.UPDATE_SCREENSHOTS === '1' ? 'docs' : 'test-artifacts', 'screenshots');
 const W = 640;
 const H = 360;
 type Tile = { identity: string; kind: string; x: number; y: number; w: number; h: number; main?: boolean };
