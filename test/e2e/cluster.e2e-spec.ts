@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { type ColorName, insetRect, meanColor, NAMED_COLORS, nearestNamedColor, type Rgb, toneLevel } from '../helpers/media-probe';
 import { type Publisher, startPublisher } from '../helpers/synthetic-publisher';
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../helpers/whep-subscriber';
-import { sleep, waitFor } from '../support/app-harness';
+import { sleep, waitFor, within } from '../support/app-harness';
 import { type ClusterNode, startCluster, type TestCluster } from '../support/cluster';
 import { openEvents, type EventsClient } from '../support/events-client';
 import { probe } from '../support/media-file';
@@ -261,7 +261,7 @@ describe('many nodes on one Redis', () => {
     if (refused.status !== 0) expect(refused).toMatchObject({ status: 503, json: { error: { code: 'shutting_down' } } });
 
     // its own room's recording is finished (ready and playable), and the node exits cleanly
-    const exit = await Promise.race([draining.exited, sleep(25_000).then(() => undefined)]);
+    const exit = await within(draining.exited, 25_000, undefined);
     expect(exit?.code).toBe(0);
     const done = (await c.admin(keeper, 'GET', `/v1/recordings/${recId}`)).json;
     expect(done.status).toBe('ready');

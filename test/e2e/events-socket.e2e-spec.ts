@@ -1,7 +1,7 @@
 import { signRoomToken } from '@app/core';
 import { WebSocket } from 'ws';
 import { type EventsClient, openEvents } from '../support/events-client';
-import { sleep, startTestApp, type TestApp } from '../support/app-harness';
+import { sleep, startTestApp, type TestApp, within } from '../support/app-harness';
 
 /**
  * Issue 14, the events socket: nothing about a room before authentication (the same refusal for an unknown room as for
@@ -80,7 +80,7 @@ describe('events socket hardening', () => {
     socket.pause();
     await sleep(4500);
     socket.resume(); // what the server did meanwhile reaches the client now: its end of the TCP connection
-    expect(await Promise.race([stuckClosed, sleep(2000).then(() => 'still open')])).toBe(1006);
+    expect(await within(stuckClosed, 2000, 'still open')).toBe(1006);
     expect(healthy.isOpen()).toBe(true); // it answered every heartbeat
     expect((await t.admin('PATCH', `/v1/rooms/${ROOM}`, { layout: 'speaker' })).status).toBe(200);
     await healthy.next((e) => e.type === 'layoutChanged' && e.layout === 'speaker');

@@ -6,7 +6,7 @@ import { gridLayout } from '@app/core';
 import { freePort } from '@app/jobs';
 import { insetRect, meanColor, nearestNamedColor, type RgbFrame } from '../helpers/media-probe';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
-import { sleep, waitFor } from '../support/app-harness';
+import { sleep, waitFor, within } from '../support/app-harness';
 import { frameAt, probe } from '../support/media-file';
 
 /**
@@ -87,7 +87,7 @@ describe('graceful shutdown (SIGTERM)', () => {
         break; // the HTTP server closed
       }
     }
-    const exit = await Promise.race([exited, sleep((BOUND_S + 5) * 1000).then(() => undefined)]);
+    const exit = await within(exited, (BOUND_S + 5) * 1000, undefined);
     if (!exit) console.log(output.join(''));
     expect(exit).toBeDefined();
     console.log(`SIGTERM → exit in ${exit!.at - killedAt} ms (code ${exit!.code}, signal ${exit!.signal})`);

@@ -10,7 +10,7 @@ import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
 import { dropPeerSilently, gatheredOffer, h264Codec, httpRequest, vp8Codec } from '../helpers/webrtc-peer';
 import { startSubscriber, type Subscriber } from '../helpers/whep-subscriber';
 import { probe } from '../support/media-file';
-import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
+import { sleep, startTestApp, type TestApp, waitFor, within } from '../support/app-harness';
 import { type EventsClient, openEvents } from '../support/events-client';
 
 /**
@@ -82,7 +82,7 @@ describe('promises the README makes', () => {
     const big = await openEvents(`${t.baseUrl}/v1/rooms/${ROOM}/events?token=${encodeURIComponent(await t.token(ROOM, 'big', { canPublish: false }))}`);
     await big.next((e) => e.type === 'snapshot', 10_000);
     big.sendRaw(JSON.stringify({ type: 'ping', pad: 'x'.repeat(70 * 1024) }));
-    expect(await Promise.race([big.closed, sleep(10_000).then(() => 'still open')])).toBe(1009);
+    expect(await within(big.closed, 10_000, 'still open')).toBe(1009);
 
     events = await openEvents(`${t.baseUrl}/v1/rooms/${ROOM}/events?token=${encodeURIComponent(await t.token(ROOM, 'observer', { canPublish: false }))}`);
     await events.next((e) => e.type === 'snapshot', 10_000);
@@ -95,7 +95,7 @@ describe('promises the README makes', () => {
     expect(pids.every((p) => isAlive(p))).toBe(true);
 
     expect((await t.admin('DELETE', `/v1/rooms/${ROOM}`)).status).toBe(204);
-    expect(await Promise.race([events.closed, sleep(10_000).then(() => 'still open')])).toBe(4410);
+    expect(await within(events.closed, 10_000, 'still open')).toBe(4410);
     // the room's own ffmpeg children (not the publishers' test encoders, which are this test's) are gone
     await waitFor(() => pids.every((p) => !isAlive(p)), 10_000, `the room's ffmpeg ${pids.join(', ')} to be gone`);
   }, 60_000);

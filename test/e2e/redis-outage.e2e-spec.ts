@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { freePort } from '@app/jobs';
 import { startPublisher, type Publisher } from '../helpers/synthetic-publisher';
 import { startSubscriber, type Subscriber } from '../helpers/whep-subscriber';
-import { sleep, startTestApp, type TestApp, waitFor } from '../support/app-harness';
+import { sleep, startTestApp, type TestApp, waitFor, within } from '../support/app-harness';
 import { type EventsClient, openEvents } from '../support/events-client';
 
 /**
@@ -42,10 +42,7 @@ describe('Redis outage', () => {
   /** A request that must be answered quickly: its status, Retry-After, JSON and how long it took. */
   const timed = async (method: string, p: string, body?: unknown) => {
     const t0 = Date.now();
-    const r = await Promise.race([
-      t.admin(method, p, body),
-      sleep(15_000).then(() => ({ status: 0, headers: new Headers(), text: 'no answer within 15 s', json: undefined })),
-    ]);
+    const r = await within(t.admin(method, p, body), 15_000, { status: 0, headers: new Headers(), text: 'no answer within 15 s', json: undefined });
     return { status: r.status, retryAfter: r.headers.get('retry-after'), json: r.json, ms: Date.now() - t0 };
   };
   const expectUnavailable = async (method: string, p: string, body?: unknown) => {

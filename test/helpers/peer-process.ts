@@ -247,7 +247,9 @@ export async function startPeerProcess(opts: PeerProcessOptions): Promise<PeerPr
     stats: () => request({ cmd: 'stats' }),
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      await Promise.race([request({ cmd: 'exit' }).catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([request({ cmd: 'exit' }).catch(() => undefined), new Promise((r) => (wait = setTimeout(r, 15_000)))]);
+      clearTimeout(wait); // else it holds the test process for the rest of the 15 s
       const term = setTimeout(() => child.kill('SIGTERM'), 3000);
       const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
       await exited;

@@ -77,6 +77,7 @@ export async function startTestApp(env: Record<string, string> = {}, at: { dataD
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { within } from './within';
 
 /** Polls `fn` until it returns a truthy value or the timeout passes (then throws with the last value). */
 export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 100): Promise<NonNullable<T>> {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { freePort } from '@app/jobs';
 import { fetchJson } from './http-json';
+import { within } from './within';
 import * as path from 'node:path';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -130,7 +131,7 @@ export async function startCluster(o: { nodes: number; worker?: boolean; env?: R
     async close() {
       worker?.kill('SIGTERM');
       for (const n of nodes) if (n.proc.exitCode === null && n.proc.signalCode === null) n.proc.kill('SIGTERM');
-      await Promise.race([Promise.all(nodes.map((n) => n.exited)), sleep(20_000)]);
+      await within(Promise.all(nodes.map((n) => n.exited)), 20_000, undefined);
       for (const n of nodes) n.proc.kill('SIGKILL');
       worker?.kill('SIGKILL');
       redis.kill('SIGKILL');

@@ -4,23 +4,30 @@ import type { DecodedFrame } from '../helpers/whep-subscriber';
 import { type Publisher, startPublisher } from '../helpers/synthetic-publisher';
 import type { TestApp } from './app-harness';
 
-/** Publishers of solid colours and tones (320x180 at 15 fps), one after the other, in this join order; each connected. */
+/** Publishers of solid colours and tones (320x180 at 15 fps), one after the other, in this join order; each connected (or, on a failure, all closed). */
 export async function publishTiles(t: TestApp, room: string, people: ReadonlyArray<{ identity: string; color: ColorName; tone: number }>, toneAmplitude = 0.15): Promise<Publisher[]> {
   const pubs: Publisher[] = [];
-  for (const p of people) {
-    const pub = await startPublisher({
-      whipUrl: `${t.baseUrl}/v1/rooms/${room}/whip`,
-      token: await t.token(room, p.identity),
-      color: NAMED_COLORS[p.color] as Rgb,
-      toneHz: p.tone,
-      toneAmplitude,
-      width: 320,
-      height: 180,
-      fps: 15,
-      gop: 15,
-    });
-    pubs.push(pub);
-    await pub.connected();
+  try {
+    for (const p of people) {
+      const pub = await startPublisher({
+        whipUrl: `${t.baseUrl}/v1/rooms/${room}/whip`,
+        token: await t.token(room, p.identity),
+        color: NAMED_COLORS[p.color] as Rgb,
+        toneHz: p.tone,
+        toneAmplitude,
+        width: 320,
+        height: 180,
+        fps: 15,
+        gop: 15,
+      });
+      pubs.push(pub);
+      await pub.connected();
+    }
+  } catch (err) {
+    // the caller never sees these publishers, so its afterAll cannot close them: their peers' ICE sockets and ffmpeg
+    // children would keep the test process alive
+    await Promise.allSettled(pubs.map((p) => p.close()));
+    throw err;
   }
   return pubs;
 }

@@ -321,7 +321,9 @@ async function beating<T>(store: RecordingStore, id: string, owner: string, p: P
     () => (done = true),
   );
   while (!done) {
-    await Promise.race([p.catch(() => undefined), sleep(1000)]);
+    let beat: NodeJS.Timeout | undefined;
+    await Promise.race([p.catch(() => undefined), new Promise((r) => (beat = setTimeout(r, 1000)))]);
+    clearTimeout(beat); // p settled first: a pending beat would hold a closing worker's process for up to a second
     if (!done) await store.update(id, { heartbeatAt: Date.now() }, { owner }).catch(() => undefined);
   }
   return p;
