@@ -21,7 +21,7 @@ describe('room admin tokens and invitations', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ RTMP_ALLOW_PRIVATE: '1' }); // the livestream below goes to a local (unused) port
     for (const name of ['room-a', 'room-b']) expect((await t.admin('POST', '/v1/rooms', { name })).status).toBe(201);
     const r = await t.admin('POST', '/v1/rooms/room-a/tokens', { identity: 'host-a', roomAdmin: true, canPublish: false, ttlSeconds: 600 });
     expect(r.status).toBe(201);

@@ -163,6 +163,11 @@ export class RoomHandle extends EventEmitter<RoomEvents> {
     return this.state.pids;
   }
 
+  /** When the room's thread read the figures above (undefined before its first report). */
+  sampledAt(): number | undefined {
+    return this.state.sampledAt;
+  }
+
   /** Visible participants (hidden recorder/livestream subscribers do not count). */
   get counts(): { publishers: number; subscribers: number } {
     return { publishers: this.state.counts.publishers, subscribers: this.state.counts.subscribers };

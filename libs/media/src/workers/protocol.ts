@@ -54,6 +54,8 @@ export interface RoomMediaState {
   delivery: DeliveryStats;
   mixer: MixerStateView;
   pids?: MixerPids;
+  /** Date.now() in the room's thread when these figures were read (rates are measured between samples, not scrapes). */
+  sampledAt?: number;
 }
 
 export const emptyRoomState = (options: RoomOptions): RoomMediaState => ({

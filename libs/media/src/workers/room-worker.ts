@@ -48,6 +48,7 @@ function stateOf(room: Room): RoomMediaState {
     delivery: room.deliveryStats(),
     mixer: room.mixerState(),
     pids: room.mixerPids(),
+    sampledAt: Date.now(),
   };
 }
 
