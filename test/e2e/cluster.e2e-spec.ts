@@ -151,7 +151,12 @@ describe('many nodes on one Redis', () => {
     await publish(A, rooms[0], 'p1', 'red', 440);
     await publish(A, rooms[1], 'p2', 'blue', 660);
     const recs = await Promise.all(rooms.map(async (room, i) => (await c.admin(c.nodes[i], 'POST', `/v1/rooms/${room}/recordings`, {})).json.id as string));
-    for (const id of recs) await waitFor(async () => (await c.admin(B, 'GET', `/v1/recordings/${id}`)).json.status === 'active', 45_000, `recording ${id} active`);
+    for (const id of recs) {
+      let record: unknown; // said when it fails (a CI run once waited 45 s for one of them to be active)
+      await waitFor(async () => ((record = (await c.admin(B, 'GET', `/v1/recordings/${id}`)).json) as { status?: string }).status === 'active', 45_000, `recording ${id} active`).catch((e: Error) => {
+        throw new Error(`${e.message}; the record: ${JSON.stringify(record)}`);
+      });
+    }
     await sleep(6000); // three sweeps of every node
     for (const id of recs) expect((await c.admin(C, 'GET', `/v1/recordings/${id}`)).json).toMatchObject({ status: 'active' });
     for (const id of recs) expect((await c.admin(C, 'POST', `/v1/recordings/${id}/stop`)).status).toBeLessThan(300);
