@@ -47,7 +47,8 @@ describe(`fan-out: ${LIGHT_VIEWERS} light viewers and a decoding one on a 4-publ
   }, 60_000);
 
   it('every light viewer gets ≥ 80 % of the median rate of its rendition, most stay on high; the decoding viewer ≥ 25 fps of the right tiles, no freeze over 500 ms', async () => {
-    const joins = await peers!.lightViewers('fan', ROOM, LIGHT_VIEWERS, { concurrency: 8 });
+    // silent: counters that send no feedback, so a starved counting process is not read as 40 congested links
+    const joins = await peers!.lightViewers('fan', ROOM, LIGHT_VIEWERS, { concurrency: 8, silent: true });
     const failed = joins.filter((j) => j.error);
     const connectMs = joins.map((j) => j.connectMs ?? NaN);
     console.log(`${LIGHT_VIEWERS} light viewers joined: connect median ${median(connectMs).toFixed(0)} ms, max ${Math.max(...connectMs).toFixed(0)} ms; failed: ${JSON.stringify(failed)}`);

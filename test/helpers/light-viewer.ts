@@ -1,13 +1,13 @@
 /**
  * A light WHEP viewer: a real werift peer (recvonly audio + video, the same codecs and feedback as the decoding
- * subscriber offers) that only counts the RTP it receives — bytes (header + payload) and packets per track, and gaps
+ * subscriber offers, or none with `silent`) that only counts the RTP it receives — bytes (header + payload) and packets per track, and gaps
  * between video packets — with no depacketizing and no decoding, so 40–50 of them fit in one process.
  *
  * Many of them are meant to run in a child process (test/helpers/peer-process.ts), so that the receiving side's event
  * loop is not the one under test: `startPeerProcess(...).lightViewers(...)`.
  */
 import { performance } from 'node:perf_hooks';
-import type { MediaStreamTrack, RTCPeerConnection, RtpPacket } from 'werift';
+import { type MediaStreamTrack, type RTCPeerConnection, RtcpReceiverInfo, RtcpRrPacket, type RtpPacket } from 'werift';
 import { createPeer, deleteResource, h264Codec, opusCodec, settleBeforeClose, signal, vp8Codec, whenConnected, type PeerNetworkOptions } from './webrtc-peer';
 
 export interface LightViewerOptions extends PeerNetworkOptions {
@@ -15,6 +15,14 @@ export interface LightViewerOptions extends PeerNetworkOptions {
   token: string;
   /** Video packet gaps at least this long are remembered (default 50 ms). */
   gapThresholdMs?: number;
+  /**
+   * No RTCP feedback (no NACK, PLI or REMB; its receiver reports, once a second, say "no loss": the server removes a
+   * subscriber silent for 15 s): a pure counter. Forty of them share one process
+   * on a shared machine; starved, their losses and late reports read as congestion, and adaptive delivery (tested on its
+   * own, test/e2e/adaptive-*) rightly moves them down, which is not what the fan-out test measures. The bench keeps
+   * feedback on (its cost per viewer includes handling it).
+   */
+  silent?: boolean;
 }
 
 /** Cumulative counters since the viewer started. */
@@ -48,13 +56,17 @@ export async function startLightViewer(opts: LightViewerOptions): Promise<LightV
   const gaps: Array<[number, number]> = [];
   let lastVideoAt: number | undefined;
   let closed = false;
+  /** The last sequence number seen per SSRC (for the `silent` viewer's own receiver reports). */
+  const highest = new Map<number, number>();
 
-  const pc = createPeer({ video: [h264Codec(), vp8Codec()], audio: [opusCodec()] }, opts);
+  const silent = (c: ReturnType<typeof vp8Codec>) => (opts.silent ? ((c.rtcpFeedback = []), c) : c);
+  const pc = createPeer({ video: [silent(h264Codec()), silent(vp8Codec())], audio: [opusCodec()] }, opts, opts.silent ? { debug: { receiverReportDelay: 2 ** 31 - 1 } } : {});
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.onTrack.subscribe((track: MediaStreamTrack) => {
     const video = track.kind === 'video';
     track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
+      if (opts.silent) highest.set(rtp.header.ssrc, rtp.header.sequenceNumber);
       const n = rtp.serializeSize;
       c.bytes += n;
       c.packets++;
@@ -74,9 +86,17 @@ export async function startLightViewer(opts: LightViewerOptions): Promise<LightV
     });
   });
 
+  const alive = opts.silent
+    ? setInterval(() => {
+        const transport = pc.getTransceivers()[0]?.receiver.dtlsTransport;
+        const reports = [...highest].map(([ssrc, seq]) => new RtcpReceiverInfo({ ssrc, fractionLost: 0, packetsLost: 0, highestSequence: seq, jitter: 0, lsr: 0, dlsr: 0 }));
+        if (reports.length) transport?.sendRtcp([new RtcpRrPacket({ ssrc: 0x4c494748, reports })]).catch(() => undefined);
+      }, 1000)
+    : undefined;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    clearInterval(alive);
     await settleBeforeClose(pc);
     await pc.close().catch(() => undefined);
   };

@@ -90,6 +90,7 @@ async function addViewers(c: Extract<PeerCommand, { cmd: 'viewers' }>): Promise<
         whepUrl: `${cfg.baseUrl}/v1/rooms/${encodeURIComponent(c.room)}/whep`,
         token: await token(c.room, identity, false),
         connectTimeoutMs: c.connectTimeoutMs ?? 30_000, // a loaded 2-core machine can take long; a join that needs more counts as failed
+        silent: c.silent,
       });
       timing.signalMs = performance.now() - t0;
       const entry = { identity, viewer, history: [viewer.counters()] };

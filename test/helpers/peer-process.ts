@@ -93,7 +93,7 @@ export interface ChildStats {
 }
 
 export type PeerCommand =
-  | { cmd: 'viewers'; group: string; room: string; count: number; identityPrefix?: string; concurrency?: number; connectTimeoutMs?: number }
+  | { cmd: 'viewers'; group: string; room: string; count: number; identityPrefix?: string; concurrency?: number; connectTimeoutMs?: number; silent?: boolean }
   | { cmd: 'publishers'; group: string; room: string; people: PublisherSpec[]; concurrent?: boolean }
   | { cmd: 'watch'; group: string; room: string; identity: string; decodeWidth?: number; decodeHeight?: number }
   | { cmd: 'rates'; windowMs: number; group?: string }
@@ -108,7 +108,7 @@ export interface PeerProcess {
    * `count` light viewers join `room` (`concurrency` at a time, default 5); resolves when each connected or failed (not
    * connected within `connectTimeoutMs`, default 30 000).
    */
-  lightViewers(group: string, room: string, count: number, opts?: { identityPrefix?: string; concurrency?: number; connectTimeoutMs?: number }): Promise<JoinTiming[]>;
+  lightViewers(group: string, room: string, count: number, opts?: { identityPrefix?: string; concurrency?: number; connectTimeoutMs?: number; silent?: boolean }): Promise<JoinTiming[]>;
   /** Per light viewer over the last `windowMs` (all groups, or one). */
   rates(windowMs: number, group?: string): Promise<LightViewerRate[]>;
   /** Synthetic publishers join `room` one after the other (or all at once); resolves when each connected or failed. */

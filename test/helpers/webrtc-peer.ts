@@ -50,6 +50,7 @@ export interface PeerNetworkOptions {
 export function createPeer(
   codecs: { video?: RTCRtpCodecParameters[]; audio?: RTCRtpCodecParameters[] },
   net: PeerNetworkOptions = {},
+  extra: Partial<RTCPeerConnectionConfig> = {},
 ): RTCPeerConnection {
   const config: RTCPeerConnectionConfig = {
     iceServers: [],
@@ -59,6 +60,7 @@ export function createPeer(
     // that BUNDLE makes redundant are never closed and leak their UDP sockets.
     bundlePolicy: 'max-bundle',
     codecs,
+    ...extra,
   };
   return new RTCPeerConnection(config);
 }
