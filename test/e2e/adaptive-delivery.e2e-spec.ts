@@ -43,11 +43,16 @@ describe('adaptive delivery: a viewer on a poor link gets a smooth, correct mix;
     const p = (r.json as { participants: Array<{ identity: string; subscriber?: SubView }> }).participants.find((x) => x.identity === identity);
     return p?.subscriber;
   };
-  const waitRendition = (identity: string, ok: (r: string | null) => boolean, timeoutMs: number, what: string) =>
-    waitFor(async () => {
+  const waitRendition = (identity: string, ok: (r: string | null) => boolean, timeoutMs: number, what: string) => {
+    let seen: unknown; // said when it fails (a CI run once timed out here): the subscriber's rendition, target, estimate
+    return waitFor(async () => {
       const s = await subscriberView(identity);
+      seen = s;
       return s && ok(s.rendition) && s.rendition === s.targetRendition ? s : undefined;
-    }, timeoutMs, what, 250);
+    }, timeoutMs, what, 250).catch((e: Error) => {
+      throw new Error(`${e.message}; the subscriber: ${JSON.stringify(seen)}`);
+    });
+  };
 
   beforeAll(async () => {
     t = await startTestApp();
