@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type MediaStreamTrack, type RTCPeerConnection, RtcpReceiverInfo, RtcpRrPacket, type RtpPacket } from 'werift';
-import { createPeer, deleteResource, h264Codec, opusCodec, settleBeforeClose, signal, vp8Codec, whenConnected, type PeerNetworkOptions } from './webrtc-peer';
+import { createPeer, deleteThenClose, h264Codec, opusCodec, settleBeforeClose, signal, vp8Codec, whenConnected, type PeerNetworkOptions } from './webrtc-peer';
 
 export interface LightViewerOptions extends PeerNetworkOptions {
   whepUrl: string;
@@ -121,13 +121,7 @@ export async function startLightViewer(opts: LightViewerOptions): Promise<LightV
       if (lastVideoAt !== undefined && to - lastVideoAt >= threshold && lastVideoAt <= to) longest = Math.max(longest, to - Math.max(lastVideoAt, from));
       return longest;
     },
-    async leave(): Promise<number> {
-      try {
-        return await deleteResource(resourceUrl, opts.token);
-      } finally {
-        await close();
-      }
-    },
+    leave: () => deleteThenClose(resourceUrl, opts.token, close),
     close,
   };
 }

@@ -204,6 +204,15 @@ export async function deleteResource(resourceUrl: string, token: string): Promis
   return res.status;
 }
 
+/** A WHEP/WHIP client's goodbye: DELETE its resource, then close the peer (even if the DELETE failed). */
+export async function deleteThenClose(resourceUrl: string, token: string, close: () => Promise<void>): Promise<number> {
+  try {
+    return await deleteResource(resourceUrl, token);
+  } finally {
+    await close();
+  }
+}
+
 /**
  * If the peer is still connecting, wait (up to `timeoutMs`) for it to connect or fail before it gets closed:
  * werift's DTLS handshake retransmission loop cannot be cancelled, so closing either side mid-handshake leaves

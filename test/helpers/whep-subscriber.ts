@@ -34,7 +34,7 @@ import {
 } from './rtp-frames';
 import {
   createPeer,
-  deleteResource,
+  deleteThenClose,
   h264Codec,
   opusCodec,
   settleBeforeClose,
@@ -411,13 +411,7 @@ export async function startSubscriber(opts: SubscriberOptions): Promise<Subscrib
     quality: (windowMs = 2000) => quality.window(windowMs, performance.now()),
     videoCodec: () => videoTx.codecs[0]?.mimeType ?? '',
     requestKeyframe: sendPli,
-    async leave(): Promise<number> {
-      try {
-        return await deleteResource(resourceUrl, opts.token);
-      } finally {
-        await close();
-      }
-    },
+    leave: () => deleteThenClose(resourceUrl, opts.token, close),
     close,
   };
 }
