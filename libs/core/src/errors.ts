@@ -127,3 +127,19 @@ export class CapacityError extends DomainError {
     super('capacity_exceeded', message, retryAfterSeconds);
   }
 }
+
+/**
+ * The room is full (`MAX_PUBLISHERS_PER_ROOM`): 409 `conflict`, as the API has promised from the start, with the limit
+ * named in the body like a capacity refusal. It depends on the room, not on the node, so another node would not help.
+ */
+export class RoomFullError extends DomainError {
+  constructor(
+    readonly limit: string,
+    message: string,
+  ) {
+    super('conflict', message);
+  }
+}
+
+/** The limit a refusal names in its body (`error.limit`), if it is an admission refusal. */
+export const refusedLimit = (e: DomainError): string | undefined => (e instanceof CapacityError || e instanceof RoomFullError ? e.limit : undefined);

@@ -12,6 +12,7 @@ import {
   type MeasuredLoad,
   type NodeLoad,
   type RoomLoad,
+  RoomFullError,
   withReservations,
 } from '@app/core';
 import type { AppConfig } from '@app/config';
@@ -67,7 +68,7 @@ export interface SessionOwner {
 /**
  * The shell of admission control (the decision is `admit` in libs/core): builds the node's load from the rooms, the
  * events gateway's clients and the room workers' measured load, and refuses with a CapacityError (503,
- * Retry-After, the limit named) before anything starts. Sessions being set up are held as reservations.
+ * Retry-After, the limit named; a room at its publisher limit: RoomFullError, 409) before anything starts. Sessions being set up are held as reservations.
  */
 @Injectable()
 export class AdmissionService {
@@ -117,6 +118,8 @@ export class AdmissionService {
     const decision = admit(request, this.load(), this.limits);
     if (decision.ok) return;
     this.logger.warn(logLine(`admission refused (${request.kind}, room ${request.room}, ${decision.limit}): ${decision.message}`, { room: request.room }));
+    // a room at its publisher limit is full (409, as promised since the first API), not a node out of capacity
+    if (decision.limit === 'max_publishers_per_room') throw new RoomFullError(decision.limit, decision.message);
     throw new CapacityError(decision.limit, decision.message, decision.retryAfterSeconds);
   }
 

@@ -25,7 +25,7 @@ export const SCHEMAS: Record<string, Schema> = {
             enum: ['bad_request', 'validation_failed', 'invalid_sdp', 'codec_unsupported', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'conflict', 'unsupported_media_type', 'payload_too_large', 'method_not_allowed', 'invalid_state', 'shutting_down', 'unavailable', 'capacity_exceeded', 'insufficient_storage', 'internal_error'],
           }),
           message: str('for humans'),
-          limit: str('capacity_exceeded only: the admission limit that refused the request (503 with Retry-After)', {
+          limit: str('the admission limit that refused the request: capacity_exceeded (503 with Retry-After), or conflict for a full room (max_publishers_per_room, 409)', {
             enum: ['max_rooms', 'max_publishers_per_room', 'max_subscribers_per_room', 'max_subscribers', 'max_event_clients_per_room', 'rtc_ports', 'capacity_cores', 'worker_load'],
           }),
         },

@@ -1,5 +1,5 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { CapacityError, DomainError, redactUrl } from '@app/core';
+import { DomainError, redactUrl, refusedLimit } from '@app/core';
 import { isRedisUnavailable } from '@app/jobs';
 import type { Request, Response } from 'express';
 import { classifyHttpError, errorBody, statusOf } from './error-body';
@@ -24,7 +24,7 @@ export class DomainErrorFilter implements ExceptionFilter {
     let body = errorBody('internal_error', 'internal server error');
     if (exception instanceof DomainError) {
       status = statusOf(exception.code);
-      body = errorBody(exception.code, exception.message, exception instanceof CapacityError ? exception.limit : undefined);
+      body = errorBody(exception.code, exception.message, refusedLimit(exception));
       if (exception.retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(exception.retryAfterSeconds));
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();

@@ -2,7 +2,7 @@ import { HTTP_STATUS_BY_CODE, type ErrorCode } from '@app/core';
 
 /** The one error shape of the API: `{ error: { code, message } }`. */
 export interface ErrorBody {
-  /** `limit`: which admission limit refused the request (capacity_exceeded only). */
+  /** `limit`: which admission limit refused the request (capacity_exceeded, and conflict when a room is full). */
   error: { code: string; message: string; limit?: string };
 }
 
