@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '@app/jobs';
@@ -27,6 +27,11 @@ const PUBLIC_IP = '203.0.113.7';
 const MIN_PORT = 47100;
 const MAX_PORT = 47199;
 
+/** A process's RLIMIT_DATA (soft) from /proc: bytes, or 'unlimited'. */
+const maxDataBytes = (pid: number): number | 'unlimited' => {
+  const v = /^Max data size\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'))?.[1] ?? '';
+  return v === 'unlimited' ? v : Number(v);
+};
 const ffmpegUnder = (pid: number): number[] => descendantsOf(pid).filter((p) => commandOf(p.argv[0] ?? '').startsWith('ffmpeg')).map((p) => p.pid);
 
 describe('promises the README makes', () => {
@@ -45,7 +50,7 @@ describe('promises the README makes', () => {
     await t?.close();
   });
 
-  it('a publisher beyond MAX_PUBLISHERS_PER_ROOM gets 503 capacity_exceeded naming the limit; the room keeps its two tiles', async () => {
+  it('a publisher beyond MAX_PUBLISHERS_PER_ROOM gets 409 conflict naming the limit (the room is full); the room keeps its two tiles', async () => {
     for (const [identity, color] of [['left', 'red'], ['right', 'blue']] as const) {
       pubs.push(await startPublisher({ whipUrl: `${t.baseUrl}/v1/rooms/${ROOM}/whip`, token: await t.token(ROOM, identity), color: NAMED_COLORS[color] as Rgb, width: 320, height: 180, fps: 15 }));
     }
@@ -59,9 +64,8 @@ describe('promises the README makes', () => {
     const { pc, sdp } = await gatheredOffer('sendonly', [h264Codec(), vp8Codec()]);
     const r = await httpRequest('POST', `${t.baseUrl}/v1/rooms/${ROOM}/whip`, { Authorization: `Bearer ${await t.token(ROOM, 'third')}`, 'Content-Type': 'application/sdp' }, sdp);
     await dropPeerSilently(pc);
-    expect(r.status).toBe(503);
-    expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
-    expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'capacity_exceeded', limit: 'max_publishers_per_room', message: expect.stringContaining('MAX_PUBLISHERS_PER_ROOM') } });
+    expect(r.status).toBe(409);
+    expect(JSON.parse(r.body)).toMatchObject({ error: { code: 'conflict', limit: 'max_publishers_per_room', message: expect.stringContaining('MAX_PUBLISHERS_PER_ROOM') } });
     const later = viewer.latestFrame()!.index;
     await viewer.waitForFrame((f) => f.index > later + 10 && halves(f).join() === 'red,blue', 10_000);
     expect(((await t.admin('GET', `/v1/rooms/${ROOM}`)).json as { numPublishers: number }).numPublishers).toBe(2);
@@ -147,6 +151,8 @@ describe('no ffmpeg outlives the server; a recording survives it', () => {
       await sleep(3000);
       // the room's encoder, the publisher's decoder and the recorder run (grandchildren: thread → spawner → ffmpeg)
       const running = await waitFor(() => (ffmpegUnder(s.proc.pid!).length >= 3 ? ffmpegUnder(s.proc.pid!) : undefined), 20_000, 'the ffmpeg processes to run');
+      // each of them runs with the memory bound FFMPEG_MAX_MEMORY_MB (default 1024 MB of RLIMIT_DATA)
+      for (const pid of running) expect(maxDataBytes(pid)).toBe(1024 * 1024 * 1024);
       s.proc.kill(signal);
       await s.exited;
       const started = Date.now();

@@ -1,3 +1,4 @@
+import { limitedCommand } from './memory-limit';
 import { type ChildLike, directLaunch, type Launch, Spawner } from './spawner';
 
 /**
@@ -11,8 +12,14 @@ export function launchChildrenWith(l: Launch): void {
   launch = l;
 }
 
-/** Starts a child the way this thread starts children (directly, or through its spawner): for one-shot jobs too. */
-export const launchChild: Launch = (command, args, fds) => launch(command, args, fds);
+/**
+ * Starts a child the way this thread starts children (directly, or through its spawner): for one-shot jobs too. Every
+ * child gets the memory bound `FFMPEG_MAX_MEMORY_MB` (see memory-limit.ts); its pid is the command's own.
+ */
+export const launchChild: Launch = (command, args, fds) => {
+  const limited = limitedCommand(command, args);
+  return launch(limited.command, limited.args, fds);
+};
 
 /**
  * Starts this thread's children through a spawner process from now on (see spawner.ts for why), falling back to
