@@ -6,7 +6,8 @@ const moduleNameMapper = {
 const transform = { '^.+\\.ts$': ['ts-jest', {}] };
 // a key prefix of its own per test file when the tests share one Redis (REDIS_URL set)
 const setupFiles = ['<rootDir>/test/support/redis-key-prefix.ts'];
-const common = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, setupFiles };
+// every file is checked for open handles at its end (test/support/leak-environment.js), so the run exits by itself
+const common = { testEnvironment: '<rootDir>/test/support/leak-environment.js', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, setupFiles };
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'] },

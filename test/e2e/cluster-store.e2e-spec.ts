@@ -21,14 +21,19 @@ describe('cluster store and node bus (real Redis)', () => {
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     url = `redis://127.0.0.1:${port}`;
     for (let i = 0; i < 50; i++) {
-      const ok = await new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 }).connect().then(() => true, () => false);
+      // a probe that is closed again either way (left open, it would retry the killed server for ever after the tests)
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const ok = await probe.connect().then(() => true, () => false);
+      probe.disconnect();
       if (ok) break;
       await sleep(100);
     }
   });
-  afterAll(() => {
+  afterAll(async () => {
     for (const c of conns) c.disconnect();
+    const gone = server && server.exitCode === null ? new Promise((r) => server.once('exit', r)) : undefined;
     server?.kill('SIGKILL');
+    await gone;
   });
 
   it('one lease per room: of 20 nodes racing for it, one wins and all see the same holder', async () => {

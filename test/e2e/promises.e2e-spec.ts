@@ -15,12 +15,13 @@ import { type EventsClient, openEvents } from '../support/events-client';
 
 /**
  * What the README promises and no other test checked (issue 14's list), on real peers and processes:
- * - the per-room publisher cap (MAX_PUBLISHERS_PER_ROOM): one more publisher is refused by admission control (503,
- *   Retry-After, `error.limit`) before anything starts, and the room keeps its picture;
+ * - the per-room publisher cap (MAX_PUBLISHERS_PER_ROOM): one more publisher is refused by admission control (409
+ *   `conflict`, `error.limit`: the room is full) before anything starts, and the room keeps its picture;
  * - PUBLIC_IP and the UDP port range (RTC_MIN_PORT/RTC_MAX_PORT) in the answer's candidates;
  * - the events socket closes with 4410 when its room is deleted, and with 1009 on a frame over the ws cap (64 KiB);
  * - a room's ffmpeg children are gone after the room closes, and all of the server's after it exits (SIGTERM and kill -9)
- *   while it records; restarted on the same data, the recording ends in a true state with a playable file.
+ *   while it records; restarted on the same data, the recording ends in a true state with a playable file; each of
+ *   them runs with the memory bound FFMPEG_MAX_MEMORY_MB.
  */
 const ROOM = 'promises';
 const PUBLIC_IP = '203.0.113.7';
@@ -59,7 +60,11 @@ describe('promises the README makes', () => {
       nearestNamedColor(meanColor(f, { x: f.width * 0.15, y: f.height * 0.4, w: f.width * 0.2, h: f.height * 0.2 })),
       nearestNamedColor(meanColor(f, { x: f.width * 0.65, y: f.height * 0.4, w: f.width * 0.2, h: f.height * 0.2 })),
     ];
-    await viewer.waitForFrame((f) => halves(f).join() === 'red,blue', 20_000);
+    await viewer.waitForFrame((f) => halves(f).join() === 'red,blue', 20_000).catch(async (e: Error) => {
+      // said when it fails (a suite run once saw frames but not the two tiles): what the picture and the room showed
+      const f = viewer?.latestFrame();
+      throw new Error(`${e.message}; latest halves ${f ? halves(f).join() : 'none'}; room ${JSON.stringify((await t.admin('GET', `/v1/rooms/${ROOM}`)).json)}`);
+    });
 
     const { pc, sdp } = await gatheredOffer('sendonly', [h264Codec(), vp8Codec()]);
     const r = await httpRequest('POST', `${t.baseUrl}/v1/rooms/${ROOM}/whip`, { Authorization: `Bearer ${await t.token(ROOM, 'third')}`, 'Content-Type': 'application/sdp' }, sdp);

@@ -94,7 +94,9 @@ export function whenConnected(pc: RTCPeerConnection, timeoutMs: number): Promise
     if (pc.connectionState === 'connected') return resolve();
     const timer = setTimeout(() => {
       sub.unSubscribe();
-      reject(new Error(`peer not connected after ${timeoutMs} ms (state ${pc.connectionState})`));
+      // ICE and DTLS apart: a test peer was seen stuck in 'connecting' under load, and which half stalls is the question
+      const dtls = pc.dtlsTransports.map((d) => d.state).join('/') || 'none';
+      reject(new Error(`peer not connected after ${timeoutMs} ms (state ${pc.connectionState}, ICE ${pc.iceConnectionState}, DTLS ${dtls})`));
     }, timeoutMs);
     const sub = pc.connectionStateChange.subscribe((state) => {
       if (state === 'connected') {
