@@ -25,6 +25,7 @@ import {
   whenConnected,
   type PeerNetworkOptions,
 } from './webrtc-peer';
+import { withDtlsRetry } from './session-retry';
 
 export interface PublisherOptions extends PeerNetworkOptions {
   whipUrl: string;
@@ -104,7 +105,12 @@ function closeSocket(s: dgram.Socket): Promise<void> {
   });
 }
 
-export async function startPublisher(opts: PublisherOptions): Promise<Publisher> {
+/** Starts a session; one whose DTLS handshake stalls is started afresh once (see session-retry.ts). */
+export function startPublisher(opts: PublisherOptions): Promise<Publisher> {
+  return withDtlsRetry(() => startPublisherOnce(opts), `publisher ${opts.whipUrl}`);
+}
+
+async function startPublisherOnce(opts: PublisherOptions): Promise<Publisher> {
   const wantVideo = opts.video ?? true;
   const wantAudio = opts.audio ?? true;
   if (!wantVideo && !wantAudio) throw new Error('startPublisher: need video and/or audio');

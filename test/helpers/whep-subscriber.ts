@@ -42,6 +42,7 @@ import {
   whenConnected,
   type PeerNetworkOptions,
 } from './webrtc-peer';
+import { withDtlsRetry } from './session-retry';
 
 export interface SubscriberOptions extends PeerNetworkOptions {
   whepUrl: string;
@@ -120,7 +121,12 @@ const SAMPLE_RATE = 48000;
 const TWCC_EXTENSION_ID = 3;
 const AUD = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]); // H.264 access unit delimiter: lets ffmpeg's parser end a frame now
 
-export async function startSubscriber(opts: SubscriberOptions): Promise<Subscriber> {
+/** Starts a session; one whose DTLS handshake stalls is started afresh once (see session-retry.ts). */
+export function startSubscriber(opts: SubscriberOptions): Promise<Subscriber> {
+  return withDtlsRetry(() => startSubscriberOnce(opts), `subscriber ${opts.whepUrl}`);
+}
+
+async function startSubscriberOnce(opts: SubscriberOptions): Promise<Subscriber> {
   const W = opts.decodeWidth ?? 320;
   const H = opts.decodeHeight ?? 180;
   const frameBytes = W * H * 3;
