@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type ColorName, insetRect, meanColor, nearestNamedColor } from '../helpers/media-probe';
+import { epochNow, type PeerProcess, startPeerProcess } from '../helpers/peer-process';
 import type { Publisher } from '../helpers/synthetic-publisher';
 import { startSubscriber, type DecodedFrame, type Subscriber } from '../helpers/whep-subscriber';
 import { openEvents, type EventsClient } from '../support/events-client';
@@ -25,6 +26,7 @@ describe('room worker threads', () => {
   const pubs: Publisher[] = [];
   const viewers: Subscriber[] = [];
   let events: EventsClient | undefined;
+  let peers: PeerProcess | undefined;
 
   beforeAll(async () => {
     t = await startTestApp({ MEDIA_WORKERS: '2' });
@@ -32,6 +34,7 @@ describe('room worker threads', () => {
 
   afterAll(async () => {
     events?.close();
+    await peers?.close();
     await Promise.allSettled([...pubs.map((p) => p.close()), ...viewers.map((v) => v.close())]);
     await t?.close();
   });
@@ -65,11 +68,17 @@ describe('room worker threads', () => {
     events = await openEvents(`${t.baseUrl}/v1/rooms/${A}/events?token=${encodeURIComponent(await t.token(A, 'observer', { canPublish: false }))}`);
     await sleep(500);
     const vb = viewers[1];
+    // room B's frame rate is read by a watcher in a process of its own: this test's process also runs the server's
+    // main thread and the rejoining peers, and a stall of its own would read as a stall of room B
+    peers = await startPeerProcess({ baseUrl: t.baseUrl, apiKey: t.config.apiKey, apiSecret: t.config.apiSecret, name: 'room-b-watcher' });
+    await peers.watch('b', B, 'watch-b-apart');
+    await sleep(2500);
     const p = t.rooms.get(A).mixerPids()!;
     const oldPids = [...Object.values(p.encoders), ...Object.values(p.decoders)].filter((x): x is number => typeof x === 'number');
     expect(oldPids.length).toBeGreaterThanOrEqual(3); // high's encoder and two decoders
-    const baseline = vb.quality(2000);
+    const baseline = await peers.frames('b', epochNow() - 2500, epochNow());
     const crashAt = performance.now();
+    const crashEpoch = epochNow();
     t.rooms.injectWorkerFault(A);
 
     // room A's sessions end with a clear reason
@@ -85,11 +94,12 @@ describe('room worker threads', () => {
 
     // meanwhile room B's viewer kept its frame rate and picture
     await sleep(Math.max(0, 3000 - (performance.now() - crashAt)));
-    const q = vb.quality(3000);
-    console.log(JSON.stringify({ baseline: { fps: baseline.decodedFps, freeze: baseline.longestFreezeMs }, after: { fps: q.decodedFps, freeze: q.longestFreezeMs }, rejoinedMs }));
-    // as many frames as just before the crash (a ratio: this machine's 2 cores are shared), and no freeze
-    expect(q.decodedFps).toBeGreaterThanOrEqual(Math.min(25, baseline.decodedFps * 0.8));
-    expect(q.longestFreezeMs).toBeLessThan(500);
+    const q = await peers.frames('b', crashEpoch, epochNow());
+    console.log(JSON.stringify({ baseline: { fps: baseline.fps, gap: baseline.longestGapMs }, after: { fps: q.fps, gap: q.longestGapMs, top: q.topGapsMs }, rejoinedMs }));
+    // close to the frames of before the crash, and no freeze: on these 2 cores the new worker's start and the rejoin
+    // take their share for a moment (measured 25.5-27 of 30 fps over the crash and rejoin, gaps up to ~270 ms)
+    expect(q.fps).toBeGreaterThanOrEqual(Math.min(22.5, baseline.fps * 0.75));
+    expect(q.longestGapMs).toBeLessThan(500);
     expect(colours(vb.latestFrame()!, 2)).toEqual(['blue', 'yellow']);
     // "at once": within a handshake or two, not after a restart or a timeout (a generous bound: the 2 cores are shared;
     // it takes ~0.9–2 s here)
