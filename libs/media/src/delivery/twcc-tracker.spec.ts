@@ -27,16 +27,4 @@ describe('TwccTracker', () => {
     expect(w.receivedKbps).toBeCloseTo(w.sentKbps, 0);
     expect(t.window(2500)).toBeUndefined();
   });
-
-  it('arrivals bunched together (a receiver that read a backlog at once) do not read as a faster link than what was sent', () => {
-    const t = new TwccTracker(2000);
-    // 150 packets of 1200 bytes sent over 1.5 s (960 kbps); the receiver stamped them all within 40 ms
-    for (let i = 0; i < 150; i++) t.sent(i, 1200, i * 10);
-    t.feedback(Array.from({ length: 150 }, (_, i) => ({ seq: i, receivedAtMs: 5000 + Math.floor(i / 4) })), 1600);
-    const w = t.window(1600)!;
-    expect(w.loss).toBe(0);
-    expect(w.sentKbps).toBeCloseTo(967, -1);
-    expect(w.receivedKbps).toBeLessThanOrEqual(w.sentKbps); // not 36 000 kbps
-    expect(w.receivedKbps).toBeGreaterThan(900);
-  });
 });

@@ -124,9 +124,7 @@ export class TwccTracker {
     const kbps = (bytes: number, spanMs: number) => (bytes * 8) / Math.max(spanMs, 50);
     return {
       sentKbps: kbps(sentBytes, lastSent - firstSent),
-      // over the longer of the two spans: arrivals bunched together (a receiver that read a backlog at once, or an
-      // ACK-compressing path) must not read as a link faster than what was sent through it
-      receivedKbps: recvBytes ? kbps(recvBytes, Math.max(lastRecv - firstRecv, lastSent - firstSent)) : 0,
+      receivedKbps: recvBytes ? kbps(recvBytes, lastRecv - firstRecv) : 0,
       loss: lost / n,
       queueDelayMs: Math.max(0, median - base),
       packets: n,
