@@ -101,8 +101,12 @@ describe('the web client as a meeting app', () => {
     await blueBrowser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.baseUrl });
   });
 
+  // the restart test's new app, awaited here too: if that test times out while the app is still starting, it is
+  // closed all the same instead of starting after the file ended
+  let restarting: Promise<TestApp> | undefined;
   afterAll(async () => {
     await Promise.allSettled([blueBrowser?.close(), redBrowser?.close()]);
+    if (restarting) t = await restarting.catch(() => t);
     await t?.close();
     rmSync(tmp, { recursive: true, force: true });
   });
@@ -234,7 +238,8 @@ describe('the web client as a meeting app', () => {
     const port = Number(new URL(t.baseUrl).port);
     await t.close({ keepData: true });
     const down = Date.now();
-    t = await startTestApp({}, { dataDir, port });
+    restarting = startTestApp({}, { dataDir, port });
+    t = await restarting;
     const up = Date.now();
     // the room and the tokens survived: the room's options are in Redis, the token key is the same
     expect((await t.admin('GET', `/v1/rooms/${room}`)).json).toMatchObject({ width: W, height: H, layout: 'presentation' });
@@ -248,5 +253,5 @@ describe('the web client as a meeting app', () => {
     console.log(`restart: the server stopped in ${down - started} ms and started in ${up - down} ms; participants back ${back} ms after the restart began; Blue's page: ${log.join('; ')}`);
     await playing(blue);
     expect(await blue.isHidden('#error')).toBe(true);
-  });
+  }, 120_000 /* its own budget: a close that finishes a recording, a start, and 15 s for the pages */);
 });

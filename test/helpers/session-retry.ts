@@ -5,7 +5,7 @@
  * Why: between two werift peers on a heavily loaded machine, a handshake has been seen to stall for good after ICE
  * connected (state "connecting", ICE connected, DTLS connecting; about one join in a few hundred across a suite run;
  * werift's DTLS gets stuck on reordered or interleaved flights, reproduced outside the server with reordered datagrams:
- * README "Limitations"). Such a session is deleted and started afresh once, loudly; a second stall, or any other
+ * README "Limitations"). Such a session is replaced by a new one once, loudly; a second stall, or any other
  * failure, still fails the test.
  */
 import type { RTCPeerConnection } from 'werift';
@@ -23,8 +23,8 @@ export const stalledInDtls = (pc: RTCPeerConnection): boolean =>
   pc.connectionState === 'connecting' && ['connected', 'completed'].includes(pc.iceConnectionState) && pc.dtlsTransports.some((d) => d.state === 'connecting');
 
 /**
- * Starts a session with `start`; if it has not connected within `stallMs` and is stalled in DTLS, deletes it and starts
- * another once. The result forwards every property to the current session, so `pc`, `resourceUrl`, stats and frames
+ * Starts a session with `start`; if it has not connected within `stallMs` and is stalled in DTLS, starts another once
+ * (the same identity: it replaces the stalled one) and closes the stalled peer. The result forwards every property to the current session, so `pc`, `resourceUrl`, stats and frames
  * are those of the session that connected.
  */
 export async function withDtlsRetry<T extends RetryableSession>(start: () => Promise<T>, label: string, stallMs = 8000): Promise<T> {
@@ -38,10 +38,12 @@ export async function withDtlsRetry<T extends RetryableSession>(start: () => Pro
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(stalledInDtls(current.pc)), stallMs))),
     ]).finally(() => clearTimeout(timer));
     if (!stalled) return first;
-    console.warn(`[test client] ${label}: DTLS handshake stalled ${stallMs} ms after ICE connected; deleting the session and starting a new one`);
+    console.warn(`[test client] ${label}: DTLS handshake stalled ${stallMs} ms after ICE connected; starting a new session that replaces it`);
+    // a new session of the same identity replaces the stalled one on the server (and takes its tile's place in the
+    // join order); the stalled peer is then closed without a DELETE
     const old = current;
-    await old.leave().catch(() => undefined);
     current = await start();
+    await old.close().catch(() => undefined);
     return current.connected();
   })();
   connectedP.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { pictureRect, placeLabel } from './room-mixer';
+import { insertBefore, pictureRect, placeLabel } from './room-mixer';
 
 describe('placeLabel', () => {
   it('puts the name bar at the bottom-left of the tile, sized to the text, even', () => {
@@ -30,5 +30,16 @@ describe('pictureRect', () => {
   });
   it('a contain tile of unknown source size assumes 16:9', () => {
     expect(pictureRect({ x: 0, y: 0, w: 1024, h: 720 }, 'contain')).toEqual({ x: 0, y: 72, w: 1024, h: 576 });
+  });
+});
+
+describe('insertBefore (the join order when a session replaces another)', () => {
+  const e: Array<[string, number]> = [['a', 1], ['b', 2], ['c', 3]];
+  it('puts the replacing session where the replaced one is', () => {
+    expect(insertBefore(e, 'b2', 9, 'b').map(([k]) => k)).toEqual(['a', 'b2', 'b', 'c']);
+  });
+  it('appends a new session, or one whose predecessor is already gone', () => {
+    expect(insertBefore(e, 'd', 4).map(([k]) => k)).toEqual(['a', 'b', 'c', 'd']);
+    expect(insertBefore(e, 'd', 4, 'zz').map(([k]) => k)).toEqual(['a', 'b', 'c', 'd']);
   });
 });

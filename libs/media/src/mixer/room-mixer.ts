@@ -64,6 +64,12 @@ export function placeLabel(text: string, rect: Rect, centred: boolean): { x: num
   return { x, y, w, h };
 }
 
+/** `entries` with [key, value] placed just before `before` (its place in the order), or at the end without it (pure). */
+export function insertBefore<K, V>(entries: Array<[K, V]>, key: K, value: V, before?: K): Array<[K, V]> {
+  const i = before === undefined ? -1 : entries.findIndex(([k]) => k === before);
+  return i < 0 ? [...entries, [key, value]] : [...entries.slice(0, i), [key, value], ...entries.slice(i)];
+}
+
 /**
  * Where a tile's picture is on the canvas: the whole tile when it covers; inside the bands when it contains (a source of
  * unknown size is taken as 16:9). The name bar goes at its bottom-left, on the picture rather than on a band.
@@ -166,11 +172,23 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audioClock.begin();
   }
 
-  /** Adds a tile: with `codec`, a decoder for its video; without, a placeholder with the name (audio-only). */
-  addSource(s: MixerSource): void {
+  /**
+   * Adds a tile: with `codec`, a decoder for its video; without, a placeholder with the name (audio-only). A session
+   * that `replaces` another (the same identity reconnecting) takes that one's place in the join order, so a participant
+   * who reconnects keeps their tile where it was instead of moving to the end; the replaced tile goes in the same step
+   * (one relayout, the other tiles keep their size and decoders), and its later removeSource is a no-op.
+   */
+  addSource(s: MixerSource, replaces?: string): void {
     if (this.closed || this.sources.has(s.id)) return;
     const entry: MixerSource & { input?: VideoInput } = { ...s };
-    this.sources.set(s.id, entry);
+    const ordered = insertBefore([...this.sources], s.id, entry, replaces).filter(([k]) => k !== replaces);
+    const replaced = replaces === undefined ? undefined : this.sources.get(replaces);
+    if (replaced) {
+      replaced.input?.close();
+      this.standIns.delete(replaces!);
+    }
+    this.sources.clear();
+    for (const [k, v] of ordered) this.sources.set(k, v);
     if (s.codec) {
       // the decoder starts at the size and fit its tile will have, so the relayout below does not restart it
       const tile = this.computeTiles().find((t) => t.id === s.id);

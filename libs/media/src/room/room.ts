@@ -226,6 +226,9 @@ export class Room extends EventEmitter<RoomEvents> {
     // who this replaces is looked up now, after the awaits (the one there was before them may be gone, or another came)
     const previous = this.findPublisher(grants.identity, source);
     this.arrive(grants.identity, grants.displayName); // before the replaced session departs: no leave/join flicker
+    // every camera publisher has a tile (a placeholder with the name when it sends no video); a screen share only with
+    // video. A replacing session takes the replaced one's tile, in its place, before that one closes.
+    mixer.addSource({ id, identity: grants.identity, displayName: grants.displayName, kind: source, codec: plan.video, requestKeyframe: () => pub.requestKeyframe() }, previous?.id);
     if (previous) previous.close('replaced');
     this.publishers.set(id, pub);
     const participant = { identity: grants.identity };
@@ -234,8 +237,6 @@ export class Room extends EventEmitter<RoomEvents> {
       ...(plan.audio ? [{ kind: 'audio' as const, source: source === 'screen' ? ('screen_audio' as const) : ('microphone' as const), codec: 'opus' }] : []),
     ];
     for (const track of tracks) this.emitEvent({ type: 'trackPublished', participant, track });
-    // every camera publisher has a tile (a placeholder with the name when it sends no video); a screen share only with video
-    mixer.addSource({ id, identity: grants.identity, displayName: grants.displayName, kind: source, codec: plan.video, requestKeyframe: () => pub.requestKeyframe() });
     if (plan.audio) mixer.addAudio(id, grants.identity);
     pub.on('video', (f) => this.mixer?.pushVideo(id, f));
     pub.on('audio', (p) => this.mixer?.pushAudio(id, p));
