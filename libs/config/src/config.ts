@@ -100,8 +100,6 @@ export interface AppConfig {
   rtmpAllowPrivate: boolean;
   /** Admission control (README "Admission control"): hard limits, and the CPU budget the cost model is checked against. */
   maxRooms: number;
-  /** RLIMIT_DATA of every ffmpeg/ffprobe child in MB, 0 for none (libs/media/src/ffmpeg/memory-limit.ts reads the variable itself). */
-  ffmpegMaxMemoryMb: number;
   maxPublishersPerRoom: number;
   /** WHIP sessions over all rooms of this node (sessions being set up count). */
   maxPublishers: number;
@@ -235,7 +233,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
     return Number(v);
   };
   const maxRooms = int('MAX_ROOMS', 100, 1, 100_000);
-  const ffmpegMaxMemoryMb = int('FFMPEG_MAX_MEMORY_MB', 1024, 0, 1_048_576);
+  // validated here only: every thread's launchChild reads it itself (libs/media/src/ffmpeg/memory-limit.ts)
+  int('FFMPEG_MAX_MEMORY_MB', 1024, 0, 1_048_576);
   const maxPublishersPerRoom = int('MAX_PUBLISHERS_PER_ROOM', 25, 1, 1000);
   const maxPublishers = int('MAX_PUBLISHERS', 500, 1, 100_000);
   const sessionConnectTimeoutMs = num('SESSION_CONNECT_TIMEOUT_SECONDS', 20, 1, 600) * 1000;
@@ -343,7 +342,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cores = 
     hlsLowRendition: hlsLowRaw === 'true',
     rtmpAllowPrivate: rtmpPrivateRaw === '1' || rtmpPrivateRaw === 'true',
     maxRooms,
-    ffmpegMaxMemoryMb,
     maxPublishersPerRoom,
     maxPublishers,
     maxSubscribersPerRoom,
