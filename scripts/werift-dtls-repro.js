@@ -5,6 +5,14 @@
 //   T=20000 node scripts/werift-dtls-repro.js reorder 20      (T: ms allowed per handshake, default 8000)
 // Seen 2026-12-02: reorder 2/20 stuck for 20 s, loss 1/20 within 25 s, slow-server 0/15, slow-client 0/15, stall 0/25.
 // README "Limitations"; the test clients retry a stalled session once (test/helpers/session-retry.ts).
+// FILTER=1: with the server's fix installed first (libs/media/src/webrtc/werift-dtls-order.ts, from dist/ after `npm run build`)
+let orderStats;
+if (process.env.FILTER === '1') {
+  const mod = require(require('node:path').join(__dirname, '..', 'dist', 'libs', 'media', 'src', 'webrtc', 'werift-dtls-order.js'));
+  orderStats = mod.orderStats;
+  const ok = mod.installDtlsHandshakeOrdering();
+  if (!ok) throw new Error('the DTLS handshake ordering could not be installed');
+}
 const { DtlsClient, DtlsServer, CipherContext, HashAlgorithm, SignatureAlgorithm, NamedCurveAlgorithm } = require(require('node:path').join(__dirname, '..', 'node_modules', 'werift', 'lib', 'dtls', 'src'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function pair(delayFn) {
@@ -17,8 +25,9 @@ function pair(delayFn) {
 }
 async function trial(cert, delayFn, timeoutMs = Number(process.env.T ?? 8000)) {
   const [ct, st] = pair(delayFn);
-  const opts = (t) => ({ transport: t, cert: cert.certPem, key: cert.keyPem, signatureHash: cert.signatureHash, srtpProfiles: [7, 1] });
-  const server = new DtlsServer(opts(st));
+  // as werift's RTCDtlsTransport sets them up for WebRTC: extended master secret, and the server asks for the client's certificate
+  const opts = (t) => ({ transport: t, cert: cert.certPem, key: cert.keyPem, signatureHash: cert.signatureHash, srtpProfiles: [7, 1], extendedMasterSecret: true });
+  const server = new DtlsServer({ ...opts(st), certificateRequest: true });
   const client = new DtlsClient(opts(ct));
   let sc = false, cc = false;
   server.onConnect.subscribe(() => (sc = true));
@@ -55,6 +64,6 @@ async function trial(cert, delayFn, timeoutMs = Number(process.env.T ?? 8000)) {
     const r = await trial(cert, delayFn);
     if (!(r.sc && r.cc)) { stuck++; const key = `server ${r.sc ? 'up' : 'stuck'} / client ${r.cc ? 'up' : 'stuck'}`; kinds[key] = (kinds[key] ?? 0) + 1; }
   }
-  console.log(mode, `${stuck}/${N} stuck`, JSON.stringify(kinds));
+  console.log(mode, `${stuck}/${N} stuck`, JSON.stringify(kinds), orderStats ? `ordering: ${JSON.stringify(orderStats)}` : 'werift as it is');
   process.exit(0);
 })();

@@ -2,11 +2,12 @@
  * A WHIP/WHEP test client that tries once more when its session stalls in the DTLS handshake, as a real client
  * (and the web client) does with a session that does not connect.
  *
- * Why: between two werift peers on a heavily loaded machine, a handshake has been seen to stall for good after ICE
- * connected (state "connecting", ICE connected, DTLS connecting; about one join in a few hundred across a suite run;
- * werift's DTLS gets stuck on reordered or interleaved flights, reproduced outside the server with reordered datagrams:
- * README "Limitations"). Such a session is replaced by a new one once, loudly; a second stall, or any other
- * failure, still fails the test.
+ * Why: between two werift peers on a heavily loaded machine, a handshake used to stall for good after ICE connected
+ * (ICE connected, DTLS connecting; about one join in a few hundred across a suite run): werift handled reordered and
+ * repeated handshake messages as new. The server and the test clients now feed werift its handshake in order
+ * (libs/media/src/webrtc/werift-dtls-order.ts, README "Limitations"), so this should no longer fire; if it does, the
+ * warning in the test log says so. Such a session is replaced by a new one once; a second stall, or any other failure,
+ * still fails the test.
  */
 import type { RTCPeerConnection } from 'werift';
 
@@ -27,7 +28,9 @@ export const stalledInDtls = (pc: RTCPeerConnection): boolean =>
  * (the same identity: it replaces the stalled one) and closes the stalled peer. The result forwards every property to the current session, so `pc`, `resourceUrl`, stats and frames
  * are those of the session that connected.
  */
-export async function withDtlsRetry<T extends RetryableSession>(start: () => Promise<T>, label: string, stallMs = 8000): Promise<T> {
+// 5 s: a handshake takes well under 1.5 s here even with 40 viewers joining; and the server removes a publisher that sent
+// no media after PUBLISHER_TIMEOUT_SECONDS (5) + 5 s, after which a replacement would no longer find its tile's place
+export async function withDtlsRetry<T extends RetryableSession>(start: () => Promise<T>, label: string, stallMs = 5000): Promise<T> {
   let current = await start();
   const first = current.connected();
   first.catch(() => undefined);

@@ -3,6 +3,7 @@
  * non-trickle WHIP/WHEP signalling over node:http (no keep-alive, so jest exits cleanly) and state waits.
  */
 import * as http from 'node:http';
+import { installDtlsHandshakeOrdering } from '../../libs/media/src/webrtc/werift-dtls-order';
 import * as https from 'node:https';
 import {
   MediaStreamTrack,
@@ -52,6 +53,8 @@ export function createPeer(
   net: PeerNetworkOptions = {},
   extra: Partial<RTCPeerConnectionConfig> = {},
 ): RTCPeerConnection {
+  // the test clients are werift peers too: the same fix as the server's for werift's DTLS stall under reordering
+  installDtlsHandshakeOrdering();
   const config: RTCPeerConnectionConfig = {
     iceServers: [],
     iceAdditionalHostAddresses: net.iceAdditionalHostAddresses ?? ['127.0.0.1'],

@@ -8,6 +8,7 @@ import {
   useTransportWideCC,
   useTWCC,
 } from 'werift';
+import { installDtlsHandshakeOrdering } from './werift-dtls-order';
 import { installNativeX25519 } from './werift-dtls-x25519';
 
 /** Network settings for the server's peer connections (from config: RTC_MIN/MAX_PORT, PUBLIC_IP). */
@@ -83,6 +84,7 @@ export function createPeer(
   options: PeerOptions = {},
 ): RTCPeerConnection {
   installNativeX25519(); // DTLS key exchange in OpenSSL, not tweetnacl: ~75 ms less of the room's thread per join
+  installDtlsHandshakeOrdering(); // handshake messages in order and once: werift's DTLS stalled on reordered datagrams
   const extra = [...(net.publicIp ? [net.publicIp] : []), ...(net.loopback !== false ? ['127.0.0.1'] : [])];
   const pc = new RTCPeerConnection({
     // The server gathers host candidates only; STUN/TURN servers are for clients (handed out by the API).

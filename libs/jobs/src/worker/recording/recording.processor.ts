@@ -125,8 +125,9 @@ async function record(id: string, rec: Recording, deps: RecordingDeps, job: Job<
     }
     if (end.kind === 'stop') log(`stopping: ${end.reason}`);
     else if (end.kind === 'failed') failure = end.message;
-    else if (ctx.parts.length === 0) failure = end.reason; // never started: nothing to continue
     else {
+      // a first part that never started is connected again too (within the same budget): its WHEP session can
+      // connect and still bring nothing, as a handshake stalled on the way used to
       log(`lost the room's stream (${end.reason})${started ? `; part ${index} is complete` : ''}; reconnecting`);
       const next = await reconnect(ctx, deps, identity, end.reason).catch((e: Error) => (e instanceof OwnershipLostError ? { superseded: e.message } : { gaveUp: e.message }));
       if ('superseded' in next) {
@@ -164,7 +165,8 @@ async function reconnect(ctx: PartContext, deps: RecordingDeps, identity: string
         continue;
       }
       const tried = budgetMs > 0 ? ` and could not reconnect within ${Math.round(budgetMs / 1000)} s${lastError ? ` (${lastError})` : ''}` : '';
-      return { gaveUp: `lost the room's stream (${reason})${tried}; the ${ctx.parts.length} recorded part(s) are kept` };
+      const kept = ctx.parts.length ? `the ${ctx.parts.length} recorded part(s) are kept` : 'nothing was recorded';
+      return { gaveUp: `lost the room's stream (${reason})${tried}; ${kept}` };
     }
     try {
       const client = await beating(store, id, ctx.runId, connectMix(deps, rec.room, identity, !rec.audioOnly));
