@@ -27,14 +27,10 @@ describe('join stall: joins do not freeze a running room', () => {
       { rounds: Number(process.env.JOIN_STALL_ROUNDS ?? 2), room: { width: 640, height: 360, fps: 30, videoBitrateKbps: 800 } },
     );
     console.log(`join stall: ${JSON.stringify(r)}`);
-    // Every publisher joins. The light viewers (werift, no retry) can hit werift's DTLS stall ("ICE connected, DTLS
-    // connecting": scripts/werift-dtls-repro.js, README "Limitations"), a few of the 8 that join per phase on a loaded
-    // machine (CI saw 2); this test is about the watcher's frame gaps, so up to 2 per phase are tolerated, not more.
-    for (const p of [r.otherRoom, r.ownRoom]) {
-      expect(p.errors.filter((e) => e.includes('-pub-'))).toEqual([]);
-      expect(p.errors.filter((e) => !e.includes('DTLS connecting'))).toEqual([]);
-      expect(p.errors.length).toBeLessThanOrEqual(2);
-    }
+    // Every publisher and every light viewer joins. The light viewers are werift peers without a retry: before werift's
+    // handshake got its messages in order (libs/media/src/webrtc/werift-dtls-order.ts), CI saw up to 2 of the 8 per
+    // phase stuck in "ICE connected, DTLS connecting".
+    for (const p of [r.otherRoom, r.ownRoom]) expect(p.errors).toEqual([]);
     const quiet = r.quiet.medianMs;
     expect(quiet).toBeLessThan(300); // the watcher itself runs smoothly
     // a join in another room runs on another thread: the watched room barely notices

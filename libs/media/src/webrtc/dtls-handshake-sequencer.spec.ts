@@ -47,7 +47,15 @@ describe('HandshakeSequencer (RFC 6347 §4.2.2 receive order)', () => {
     expect(names(s.receive(unit(0, 11, 300, 300, 1000), 2))).toEqual(['0:0', '0:300', '0:600', '1:0']);
   });
 
-  it('skips a gap a complete message has waited behind too long (a peer whose numbering skips)', () => {
+  it('never skips a gap after the first message: a lost message is retransmitted', () => {
+    const s = new HandshakeSequencer({ skipGapAfterMs: 1500 });
+    s.receive(unit(0), 0);
+    expect(s.receive(unit(2), 0)).toEqual([]);
+    expect(s.drain(60_000)).toEqual([]);
+    expect(names(s.receive(unit(1), 60_001))).toEqual(['1:0', '2:0']);
+  });
+
+  it('skips to a first message numbered above 0 once it has waited too long (a peer that numbers otherwise)', () => {
     const s = new HandshakeSequencer({ skipGapAfterMs: 1500 });
     expect(s.receive(unit(1), 0)).toEqual([]);
     expect(s.drain(1000)).toEqual([]);

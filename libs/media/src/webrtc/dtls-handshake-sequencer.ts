@@ -39,8 +39,11 @@ export interface SequencerOptions {
   /** A repeated (already handed on) message of this type is handed on again. */
   answerAgain?: (type: number) => boolean;
   /**
-   * A complete message that has waited this long behind a gap is handed on anyway (a peer whose numbering skips:
-   * RFC-conformant peers never do, and werift's do not). Default 1500 ms.
+   * When nothing has been handed on yet, a complete message that has waited this long for message_seq 0 is handed on
+   * anyway: a peer whose first message is numbered otherwise (RFC-conformant peers, werift's among them, start at 0).
+   * A gap later on is never skipped: it is a lost message, and the peer's retransmission fills it (skipping it would
+   * hand messages on out of order, and then drop the late one as a repeat: a repro with 25 % loss stalled so).
+   * Default 1500 ms.
    */
   skipGapAfterMs?: number;
   /** At most this many messages wait; a flood of future sequence numbers is dropped. Default 32. */
@@ -85,7 +88,7 @@ export class HandshakeSequencer {
     return this.drain(now);
   }
 
-  /** Hands on every complete message from the next expected one on; skips a gap that has lasted too long. */
+  /** Hands on every complete message from the next expected one on (and skips a first gap that has lasted too long). */
   drain(now: number): HandshakeUnit[] {
     const out: HandshakeUnit[] = [];
     for (;;) {
@@ -97,7 +100,7 @@ export class HandshakeSequencer {
         continue;
       }
       const ahead = [...this.pending.entries()].filter(([seq, q]) => seq > this.next && complete(q)).sort(([a], [b]) => a - b)[0];
-      if (ahead && now - ahead[1].since >= this.skipGapAfterMs) {
+      if (ahead && this.next === 0 && now - ahead[1].since >= this.skipGapAfterMs) {
         this.stats.skipped++;
         for (const seq of this.pending.keys()) if (seq < ahead[0]) this.pending.delete(seq);
         this.next = ahead[0];
