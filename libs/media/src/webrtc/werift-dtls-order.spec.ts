@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { installDtlsHandshakeOrdering, orderStats, splitHandshakeRecord } from './werift-dtls-order';
+import { installDtlsHandshakeOrdering, orderStats, recordsOf, splitHandshakeRecord } from './werift-dtls-order';
 
 const lib = path.join(path.resolve(path.dirname(require.resolve('werift')), '../..'), 'dtls/src');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -21,7 +21,10 @@ describe("werift's DTLS handshake, in order", () => {
     const body = Buffer.concat([message(11, 2, Buffer.alloc(40, 1)), message(16, 3, Buffer.alloc(33, 2))]);
     const header = Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0]);
     header.writeUInt16BE(body.length, 11);
-    const units = splitHandshakeRecord(Buffer.concat([header, body]), parse);
+    const record = Buffer.concat([header, body]);
+    expect(recordsOf(Buffer.concat([record, record]))?.map((r) => [r.contentType, r.epoch, r.start, r.end])).toEqual([[22, 0, 0, record.length], [22, 0, record.length, 2 * record.length]]);
+    expect(recordsOf(record.subarray(0, record.length - 1))).toBeUndefined();
+    const units = splitHandshakeRecord(record);
     expect(units.map((u) => [u.type, u.seq, u.offset, u.fragmentLength, u.length])).toEqual([
       [11, 2, 0, 40, 40],
       [16, 3, 0, 33, 33],
@@ -29,8 +32,10 @@ describe("werift's DTLS handshake, in order", () => {
     for (const u of units) {
       expect(u.bytes.subarray(0, 11)).toEqual(header.subarray(0, 11)); // same type, version, epoch, record number
       expect(u.bytes.readUInt16BE(11)).toBe(u.bytes.length - 13);
-      expect(parse(u.bytes.subarray(13)).message_seq).toBe(u.seq);
+      expect(parse(u.bytes.subarray(13)).message_seq).toBe(u.seq); // werift reads the same header
     }
+    const one = Buffer.concat([header.subarray(0, 11), Buffer.from([0, 52]), message(11, 2, Buffer.alloc(40, 1))]);
+    expect(splitHandshakeRecord(one)[0].bytes).toBe(one); // a record of one fragment goes on as it is
   });
 
   // Two real werift DTLS endpoints with WebRTC's settings (extended master secret, the server asks for the client's

@@ -37,13 +37,6 @@ interface Plaintext {
   fragment: Buffer;
   serialize(): Buffer;
 }
-interface FragmentedHandshake {
-  msg_type: number;
-  message_seq: number;
-  fragment_offset: number;
-  fragment_length: number;
-  length: number;
-}
 interface DtlsSocketLike {
   dtls: { flight: number };
   cipher: { decryptPacket(p: Plaintext): Buffer };
@@ -54,23 +47,44 @@ type SocketClass = new (options: unknown) => DtlsSocketLike;
 /** Repeats dropped and gaps skipped in this thread, over all sockets (for tests and the repro). */
 export const orderStats = { repeats: 0, skipped: 0 };
 
+/** A record's bounds in a datagram and what its 13-byte header says (RFC 6347 §4.1); undefined when malformed. */
+export function recordsOf(data: Buffer): Array<{ contentType: number; epoch: number; start: number; end: number }> | undefined {
+  const out: Array<{ contentType: number; epoch: number; start: number; end: number }> = [];
+  for (let at = 0; at < data.length; ) {
+    if (data.length - at < 13) return undefined;
+    const end = at + 13 + data.readUInt16BE(at + 11);
+    if (end > data.length) return undefined;
+    out.push({ contentType: data[at], epoch: data.readUInt16BE(at + 3), start: at, end });
+    at = end;
+  }
+  return out;
+}
+
+/** A handshake message header (12 bytes, RFC 6347 §4.2.2) at `at`. */
+function handshakeHeader(b: Buffer, at = 0) {
+  return { type: b[at], length: b.readUIntBE(at + 1, 3), seq: b.readUInt16BE(at + 4), offset: b.readUIntBE(at + 6, 3), fragmentLength: b.readUIntBE(at + 9, 3) };
+}
+
 /**
  * The handshake fragments of an unencrypted handshake record, each as a record of its own (the record's header with
- * the length of that one fragment), so that each can be handed on at its turn.
+ * the length of that one fragment), so that each can be handed on at its turn. A record holding one fragment is
+ * its own unit (no copy).
  */
-export function splitHandshakeRecord(record: Buffer, parse: (b: Buffer) => FragmentedHandshake): HandshakeUnit[] {
+export function splitHandshakeRecord(record: Buffer): HandshakeUnit[] {
   const units: HandshakeUnit[] = [];
   const body = record.subarray(13);
-  let at = 0;
-  while (body.length - at >= 12) {
-    const h = parse(body.subarray(at));
-    const size = 12 + h.fragment_length;
+  for (let at = 0; body.length - at >= 12; ) {
+    const h = handshakeHeader(body, at);
+    const size = 12 + h.fragmentLength;
     if (at + size > body.length) break;
-    const bytes = Buffer.alloc(13 + size);
-    record.copy(bytes, 0, 0, 11);
-    bytes.writeUInt16BE(size, 11);
-    body.copy(bytes, 13, at, at + size);
-    units.push({ type: h.msg_type, seq: h.message_seq, offset: h.fragment_offset, fragmentLength: h.fragment_length, length: h.length, bytes });
+    let bytes = record;
+    if (size !== body.length) {
+      bytes = Buffer.alloc(13 + size);
+      record.copy(bytes, 0, 0, 11);
+      bytes.writeUInt16BE(size, 11);
+      body.copy(bytes, 13, at, at + size);
+    }
+    units.push({ ...h, bytes });
     at += size;
   }
   return units;
@@ -82,79 +96,82 @@ let installed: boolean | undefined;
 export function installDtlsHandshakeOrdering(): boolean {
   if (installed !== undefined) return installed;
   installed = false;
+  // MCU_DTLS_ORDERING=off: werift as it is (to compare, or should a client ever disagree with the ordering)
+  if (process.env.MCU_DTLS_ORDERING === 'off') return false;
   try {
     const lib = path.join(path.resolve(path.dirname(require.resolve('werift')), '../..'), 'dtls/src');
     /* eslint-disable @typescript-eslint/no-require-imports */
     const receive = require(path.join(lib, 'record/receive.js')) as { parsePacket: (d: Buffer) => Plaintext[] };
-    const fragment = require(path.join(lib, 'record/message/fragment.js')) as { FragmentedHandshake: { deSerialize: (b: Buffer) => FragmentedHandshake } };
     const client = require(path.join(lib, 'client.js')) as { DtlsClient: SocketClass };
     const server = require(path.join(lib, 'server.js')) as { DtlsServer: SocketClass };
     /* eslint-enable @typescript-eslint/no-require-imports */
-    if (typeof receive.parsePacket !== 'function' || typeof fragment.FragmentedHandshake?.deSerialize !== 'function') return false;
-    if (typeof client.DtlsClient !== 'function' || typeof server.DtlsServer !== 'function') return false;
-    const parse = (b: Buffer) => fragment.FragmentedHandshake.deSerialize(b);
+    if (typeof receive.parsePacket !== 'function' || typeof client.DtlsClient !== 'function' || typeof server.DtlsServer !== 'function') return false;
 
     const order = (socket: DtlsSocketLike, isServer: boolean): void => {
       const deliver = socket.transport.socket.onData;
       const seq = new HandshakeSequencer({
         answerAgain: (type) => isServer && ((type === CLIENT_HELLO && socket.dtls.flight <= 2) || type === FINISHED),
       });
-      let held: Plaintext[] = [];
+      let held: Buffer[] = [];
       const counted = { repeats: 0, skipped: 0 };
-      /** The encrypted handshake record as a unit, once its keys exist (undefined before). */
-      const decrypted = (r: Plaintext): HandshakeUnit | undefined => {
-        let h: FragmentedHandshake;
+      /** An encrypted handshake record (the Finished) as a unit, once its keys exist (undefined before). */
+      const decrypted = (record: Buffer): HandshakeUnit | undefined => {
         try {
-          h = parse(socket.cipher.decryptPacket(r));
+          const h = handshakeHeader(socket.cipher.decryptPacket(receive.parsePacket(record)[0]));
+          return { ...h, offset: 0, fragmentLength: h.length, bytes: record };
         } catch {
           return undefined;
         }
-        return { type: h.msg_type, seq: h.message_seq, offset: 0, fragmentLength: h.length, length: h.length, bytes: r.serialize() };
       };
-      const take = (units: HandshakeUnit[], out: Buffer[]) => {
-        for (const u of units) for (const b of seq.receive(u, Date.now())) out.push(b.bytes);
+      /** Hands `units` to the sequencer; what it releases goes to `out`. Whether that was exactly `units`, in order. */
+      const take = (units: HandshakeUnit[], out: Buffer[]): boolean => {
+        let same = true;
+        let k = 0;
+        for (const u of units) {
+          for (const r of seq.receive(u, Date.now())) {
+            if (r !== units[k++]) same = false;
+            out.push(r.bytes);
+          }
+        }
+        return same && k === units.length;
       };
       const flush = (out: Buffer[], addr: unknown) => {
         if (out.length) deliver(out.length === 1 ? out[0] : Buffer.concat(out), addr);
         out.length = 0;
       };
       socket.transport.socket.onData = (data, addr) => {
-        let records: Plaintext[];
-        try {
-          records = receive.parsePacket(data);
-        } catch {
-          return deliver(data, addr); // werift's own handling (and logging) of what it cannot parse
-        }
-        if (records.length === 0) return deliver(data, addr);
+        const records = recordsOf(data);
+        if (!records || !records.some((r) => r.contentType === HANDSHAKE)) return deliver(data, addr); // werift's as ever
         const out: Buffer[] = [];
+        let unchanged = true; // every record handed on as it came, nothing else: the datagram itself goes on
         for (const r of records) {
-          const { contentType, epoch } = r.recordLayerHeader;
-          if (contentType !== HANDSHAKE) {
-            out.push(r.serialize());
-          } else if (epoch === 0) {
-            let units: HandshakeUnit[];
-            try {
-              units = splitHandshakeRecord(r.serialize(), parse);
-            } catch {
-              out.push(r.serialize());
-              continue;
-            }
-            take(units, out);
+          const record = data.subarray(r.start, r.end);
+          if (r.contentType !== HANDSHAKE) {
+            out.push(record);
+          } else if (r.epoch === 0) {
+            const units = splitHandshakeRecord(record);
+            if (units.length === 0) out.push(record);
+            else if (!take(units, out) || units.length > 1) unchanged = false;
           } else {
-            const u = decrypted(r);
-            if (u) take([u], out);
-            else if (held.length < MAX_HELD) held.push(r);
+            const u = decrypted(record);
+            if (u) unchanged = take([u], out) && unchanged;
+            else {
+              unchanged = false;
+              if (held.length < MAX_HELD) held.push(Buffer.from(record));
+            }
           }
         }
-        for (const b of seq.drain(Date.now())) out.push(b.bytes);
-        flush(out, addr);
+        const late = seq.drain(Date.now());
+        for (const b of late) out.push(b.bytes);
+        if (unchanged && late.length === 0) deliver(data, addr);
+        else flush(out, addr);
         // what the messages just handed on made decryptable (the server's keys come with the ClientKeyExchange)
         if (held.length) {
-          const still: Plaintext[] = [];
-          for (const r of held) {
-            const u = decrypted(r);
+          const still: Buffer[] = [];
+          for (const record of held) {
+            const u = decrypted(record);
             if (u) take([u], out);
-            else still.push(r);
+            else still.push(record);
           }
           held = still;
           flush(out, addr);

@@ -67,3 +67,39 @@ describe('a recording whose worker stopped while finishing it', () => {
     expect(progress).toContainEqual(expect.objectContaining({ finishingPercent: expect.any(Number) })); // from fluent-ffmpeg's progress events
   });
 });
+
+/**
+ * A first connection that brings no media (a WHEP session that connected and stays silent, as one whose DTLS handshake
+ * stalled used to): the recorder connects again within its reconnect budget instead of failing at once.
+ */
+describe('a recording whose first connection brings no media', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'silent-first-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('connects again, and ends failed only when that does not work either, saying nothing was recorded', async () => {
+    const rec: Recording = { id: 'rec_0000000000000003', room: 'r', name: 'n', format: 'mp4', audioOnly: false, status: 'queued', createdAt: new Date().toISOString(), seq: 1 };
+    const store = memoryRecord(rec);
+    const first = new SilentMix();
+    let calls = 0;
+    const run = recordingProcessor({
+      store: store as unknown as RecordingStore,
+      ffmpegPath: 'ffmpeg',
+      ffprobePath: 'ffprobe',
+      recordingsDir: dir,
+      apiSecret: 'x'.repeat(32),
+      serverUrl: () => 'http://127.0.0.1:1',
+      reconnectMs: 1000,
+      localTap: async () => {
+        calls++;
+        if (calls === 1) return first;
+        throw new Error('the room is gone');
+      },
+    });
+    await run({ data: { recordingId: rec.id }, updateProgress: async () => undefined } as unknown as Job<RecordingJobData>);
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(first.closed).toBe(true);
+    expect(store.current().status).toBe('failed');
+    expect(store.current().error).toContain('no media arrived from the room within 15 s');
+    expect(store.current().error).toContain('nothing was recorded');
+  }, 60_000);
+});
