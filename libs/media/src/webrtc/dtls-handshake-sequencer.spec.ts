@@ -30,6 +30,15 @@ describe('HandshakeSequencer (RFC 6347 §4.2.2 receive order)', () => {
     expect(s.stats.repeats).toBe(2);
   });
 
+  it('tells of each repeat it drops (the peer may be waiting for our last flight)', () => {
+    const repeats: number[] = [];
+    const s = new HandshakeSequencer({ onRepeat: (u) => repeats.push(u.type) });
+    s.receive(unit(0, 2), 0);
+    s.receive(unit(1, 14), 0);
+    s.receive(unit(1, 14), 1);
+    expect(repeats).toEqual([14]);
+  });
+
   it('hands a repeat on again when it must be answered', () => {
     let answering = true;
     const s = new HandshakeSequencer({ answerAgain: (type) => type === 1 && answering });

@@ -48,6 +48,8 @@ export interface SequencerOptions {
   skipGapAfterMs?: number;
   /** At most this many messages wait; a flood of future sequence numbers is dropped. Default 32. */
   maxPending?: number;
+  /** Told of each repeat dropped (the peer retransmitted: it may be waiting for our last flight). */
+  onRepeat?: (u: HandshakeUnit) => void;
 }
 
 export class HandshakeSequencer {
@@ -56,6 +58,7 @@ export class HandshakeSequencer {
   private readonly answerAgain: (type: number) => boolean;
   private readonly skipGapAfterMs: number;
   private readonly maxPending: number;
+  private readonly onRepeat: (u: HandshakeUnit) => void;
   /** Repeats dropped, gaps skipped (for logs and tests). */
   readonly stats = { repeats: 0, skipped: 0 };
 
@@ -63,6 +66,7 @@ export class HandshakeSequencer {
     this.answerAgain = o.answerAgain ?? (() => false);
     this.skipGapAfterMs = o.skipGapAfterMs ?? 1500;
     this.maxPending = o.maxPending ?? 32;
+    this.onRepeat = o.onRepeat ?? (() => undefined);
   }
 
   /** The next message_seq expected. */
@@ -75,6 +79,7 @@ export class HandshakeSequencer {
     if (u.seq < this.next) {
       if (this.answerAgain(u.type)) return [u];
       this.stats.repeats++;
+      this.onRepeat(u);
       return this.drain(now);
     }
     let p = this.pending.get(u.seq);

@@ -29,6 +29,7 @@ import { HandshakeSequencer, type HandshakeUnit } from './dtls-handshake-sequenc
 const HANDSHAKE = 22;
 const CLIENT_HELLO = 1;
 const FINISHED = 20;
+const SERVER_HELLO_DONE = 14;
 /** Encrypted handshake records waiting for their keys, at most. */
 const MAX_HELD = 4;
 
@@ -38,9 +39,9 @@ interface Plaintext {
   serialize(): Buffer;
 }
 interface DtlsSocketLike {
-  dtls: { flight: number };
+  dtls: { flight: number; lastMessage?: Buffer[] };
   cipher: { decryptPacket(p: Plaintext): Buffer };
-  transport: { socket: { onData: (data: Buffer, addr?: unknown) => void } };
+  transport: { send(buf: Buffer): unknown; socket: { onData: (data: Buffer, addr?: unknown) => void } };
 }
 type SocketClass = new (options: unknown) => DtlsSocketLike;
 
@@ -109,8 +110,19 @@ export function installDtlsHandshakeOrdering(): boolean {
 
     const order = (socket: DtlsSocketLike, isServer: boolean): void => {
       const deliver = socket.transport.socket.onData;
+      // A repeated flight means the peer has not had our answer to it (RFC 6347 §4.2.4): our last flight goes again at
+      // once, as werift did when it (wrongly) handled the repeat as new; its own timers would wait 0.5 s, 1 s, ...
+      const sendLastFlightAgain = () => {
+        for (const b of socket.dtls.lastMessage ?? []) Promise.resolve(socket.transport.send(b)).catch(() => undefined);
+      };
       const seq = new HandshakeSequencer({
         answerAgain: (type) => isServer && ((type === CLIENT_HELLO && socket.dtls.flight <= 2) || type === FINISHED),
+        onRepeat: (u) => {
+          // the client has sent Flight 5 and sees Flight 4 again (its ServerHelloDone ends it); the server has sent
+          // Flight 4 and sees the ClientHello with the cookie again
+          if (!isServer && u.type === SERVER_HELLO_DONE && socket.dtls.flight === 5) sendLastFlightAgain();
+          else if (isServer && u.type === CLIENT_HELLO && u.seq >= 1 && socket.dtls.flight === 4) sendLastFlightAgain();
+        },
       });
       let held: Buffer[] = [];
       const counted = { repeats: 0, skipped: 0 };
