@@ -3,7 +3,6 @@
  * non-trickle WHIP/WHEP signalling over node:http (no keep-alive, so jest exits cleanly) and state waits.
  */
 import * as http from 'node:http';
-import { installDtlsHandshakeOrdering } from '../../libs/media/src/webrtc/werift-dtls-order';
 import * as https from 'node:https';
 import {
   MediaStreamTrack,
@@ -14,6 +13,7 @@ import {
   useREMB,
   type RTCPeerConnectionConfig,
 } from 'werift';
+import { installDtlsHandshakeOrdering } from '../../libs/media/src/webrtc/werift-dtls-order';
 
 export const H264_FMTP = 'packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1';
 

@@ -50,6 +50,8 @@ export interface SequencerOptions {
   maxPending?: number;
   /** Told of each repeat dropped (the peer retransmitted: it may be waiting for our last flight). */
   onRepeat?: (u: HandshakeUnit) => void;
+  /** Where to count repeats and skipped gaps (several sequencers may share one); default, its own. */
+  stats?: { repeats: number; skipped: number };
 }
 
 export class HandshakeSequencer {
@@ -60,13 +62,14 @@ export class HandshakeSequencer {
   private readonly maxPending: number;
   private readonly onRepeat: (u: HandshakeUnit) => void;
   /** Repeats dropped, gaps skipped (for logs and tests). */
-  readonly stats = { repeats: 0, skipped: 0 };
+  readonly stats: { repeats: number; skipped: number };
 
   constructor(o: SequencerOptions = {}) {
     this.answerAgain = o.answerAgain ?? (() => false);
     this.skipGapAfterMs = o.skipGapAfterMs ?? 1500;
     this.maxPending = o.maxPending ?? 32;
     this.onRepeat = o.onRepeat ?? (() => undefined);
+    this.stats = o.stats ?? { repeats: 0, skipped: 0 };
   }
 
   /** The next message_seq expected. */

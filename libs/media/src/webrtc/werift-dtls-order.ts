@@ -33,11 +33,8 @@ const SERVER_HELLO_DONE = 14;
 /** Encrypted handshake records waiting for their keys, at most. */
 const MAX_HELD = 4;
 
-interface Plaintext {
-  recordLayerHeader: { contentType: number; epoch: number };
-  fragment: Buffer;
-  serialize(): Buffer;
-}
+/** werift's parsed record (DtlsPlaintext), only passed from its parser to its cipher. */
+type Plaintext = object;
 interface DtlsSocketLike {
   dtls: { flight: number; lastMessage?: Buffer[] };
   cipher: { decryptPacket(p: Plaintext): Buffer };
@@ -123,9 +120,9 @@ export function installDtlsHandshakeOrdering(): boolean {
           if (!isServer && u.type === SERVER_HELLO_DONE && socket.dtls.flight === 5) sendLastFlightAgain();
           else if (isServer && u.type === CLIENT_HELLO && u.seq >= 1 && socket.dtls.flight === 4) sendLastFlightAgain();
         },
+        stats: orderStats,
       });
       let held: Buffer[] = [];
-      const counted = { repeats: 0, skipped: 0 };
       /** An encrypted handshake record (the Finished) as a unit, once its keys exist (undefined before). */
       const decrypted = (record: Buffer): HandshakeUnit | undefined => {
         try {
@@ -188,10 +185,6 @@ export function installDtlsHandshakeOrdering(): boolean {
           held = still;
           flush(out, addr);
         }
-        orderStats.repeats += seq.stats.repeats - counted.repeats;
-        orderStats.skipped += seq.stats.skipped - counted.skipped;
-        counted.repeats = seq.stats.repeats;
-        counted.skipped = seq.stats.skipped;
       };
     };
     const Client = client.DtlsClient;
